@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: dok.databases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between our modules and kubernetes.core: one client, one error path.
+
+``KubeApi`` is the only object the rest of module_utils uses to reach the API server. It wraps the
+``K8SClient`` that kubernetes.core's ``get_api_client`` builds, returns plain dicts, and turns API
+errors into ``ClusterError`` messages. Unit tests replace it with a plain fake offering the same methods.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, DokError
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+try:
+    from kubernetes.client import CoreV1Api
+    from kubernetes.client.rest import ApiException
+    from kubernetes.dynamic.exceptions import NotFoundError
+    from kubernetes.stream import stream
+    HAS_KUBERNETES = True
+except ImportError:
+    HAS_KUBERNETES = False
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "dok.databases"
+
+KINDS = {
+    "Namespace": "v1",
+    "Node": "v1",
+    "Pod": "v1",
+    "PersistentVolume": "v1",
+    "PersistentVolumeClaim": "v1",
+    "Secret": "v1",
+    "StatefulSet": "apps/v1",
+    "StorageClass": "storage.k8s.io/v1",
+}
+
+
+def is_ours(obj):
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+
+def _api_message(exc):
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return json.loads(to_text(body)).get("message") or to_text(body)
+        except (ValueError, AttributeError):
+            return to_text(body)
+    reason = getattr(exc, "reason", None)
+    if reason:
+        return handshake_message(to_text(reason))
+    return to_text(exc)
+
+
+def handshake_message(reason):
+    """The Status message out of a websocket handshake failure ('Handshake status 404 ... -+-+- {json}')."""
+    parts = (reason or "").split("-+-+-")
+    try:
+        return json.loads(parts[-1].strip()).get("message") or reason
+    except (ValueError, AttributeError):
+        return reason
+
+
+def _describe(verb, kind, name, namespace):
+    where = " in namespace %s" % namespace if namespace else ""
+    return "%s %s%s%s" % (verb, kind, " %s" % name if name else "s", where)
+
+
+def api_error(exc, verb, kind, name=None, namespace=None):
+    """A ClusterError that says what was attempted and what the API server answered."""
+    status = getattr(exc, "status", None)
+    what = _describe(verb, kind, name, namespace)
+    if status == 403:
+        resource = kind if "/" in kind else kind.lower() + ("es" if kind.endswith("s") else "s")
+        return ClusterError(
+            "Kubernetes refused to %s (403 Forbidden): %s. Grant the identity used by this task the '%s' verb "
+            "on %s (Role/ClusterRole), or run with credentials that have it." % (
+                what, _api_message(exc), verb, resource))
+    if status == 401:
+        return ClusterError(
+            "Kubernetes rejected the credentials while trying to %s (401 Unauthorized): %s. Check kubeconfig, "
+            "context or api_key." % (what, _api_message(exc)))
+    if status is None:
+        return ClusterError(
+            "Could not reach the Kubernetes API server to %s: %s. Check that the cluster is up and that "
+            "kubeconfig/context/host point to it." % (what, to_text(exc)))
+    return ClusterError("Kubernetes API error %s while trying to %s: %s" % (status, what, _api_message(exc)))
+
+
+class KubeApi(object):
+    """Plain-dict access to the API server over kubernetes.core's client."""
+
+    def __init__(self, k8s_client):
+        self._client = k8s_client
+
+    def _resource(self, kind):
+        return self._client.resource(kind, KINDS[kind])
+
+    def _call(self, verb, kind, name, namespace, func):
+        try:
+            return func()
+        except DokError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise api_error(exc, verb, kind, name, namespace)
+
+    def get(self, kind, name, namespace=None):
+        """The object as a dict, or None when it does not exist."""
+        resource = self._resource(kind)
+
+        def _get():
+            try:
+                return self._client.get(resource, name=name, namespace=namespace).to_dict()
+            except NotFoundError:
+                return None
+        return self._call("get", kind, name, namespace, _get)
+
+    def list(self, kind, namespace=None, label_selector=None):
+        resource = self._resource(kind)
+        params = {"namespace": namespace}
+        if label_selector:
+            params["label_selector"] = label_selector
+        result = self._call("list", kind, None, namespace, lambda: self._client.get(resource, **params))
+        return result.to_dict().get("items") or []
+
+    def create(self, kind, body, namespace=None):
+        resource = self._resource(kind)
+        name = body.get("metadata", {}).get("name")
+        result = self._call("create", kind, name, namespace,
+                            lambda: self._client.create(resource, body, namespace=namespace))
+        return result.to_dict()
+
+    def patch(self, kind, name, patch, namespace=None):
+        """JSON merge patch (RFC 7386): None values remove keys."""
+        resource = self._resource(kind)
+        result = self._call(
+            "patch", kind, name, namespace,
+            lambda: self._client.patch(resource, patch, name=name, namespace=namespace,
+                                       content_type="application/merge-patch+json"))
+        return result.to_dict()
+
+    def delete(self, kind, name, namespace=None):
+        """Delete; returns False when the object was already gone."""
+        resource = self._resource(kind)
+
+        def _delete():
+            try:
+                self._client.delete(resource, name=name, namespace=namespace)
+                return True
+            except NotFoundError:
+                return False
+        return self._call("delete", kind, name, namespace, _delete)
+
+    def open_exec(self, namespace, pod, container, argv):
+        """A websocket client streaming argv's stdout/stderr; its channel 3 carries the exit status."""
+        api = CoreV1Api(self._client.client.client)
+        try:
+            return stream(
+                api.connect_get_namespaced_pod_exec, pod, namespace, command=list(argv), container=container,
+                stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)
+        except ApiException as exc:
+            # The websocket handshake reports HTTP failures as status 0 with the status line in the reason.
+            reason = to_text(exc.reason)
+            if exc.status == 0 and " 403 " in " %s " % reason:
+                exc.status = 403
+            if exc.status in (401, 403):
+                raise api_error(exc, "create", "pods/exec", pod, namespace)
+            raise ClusterError("Could not start %s in container %s of pod %s (namespace %s): %s" % (
+                " ".join(argv), container, pod, namespace, handshake_message(reason) or _api_message(exc)))
+
+    @staticmethod
+    def now():
+        return time.monotonic()
+
+    @staticmethod
+    def sleep(seconds):
+        time.sleep(seconds)
+
+
+def run_module(module, execute):
+    """Build the client from kubernetes.core's auth options, run ``execute(module, kube)``, report.
+
+    ``execute`` returns the result dict; any DokError becomes one fail_json carrying its message.
+    """
+    try:
+        kube = KubeApi(get_api_client(module=module))
+        result = execute(module, kube)
+    except DokError as exc:
+        module.fail_json(msg=exc.msg, **_jsonable(exc.details))
+    except CoreException as exc:
+        module.fail_json(msg="Could not connect to Kubernetes: %s. Check kubeconfig, context, host or the "
+                             "K8S_AUTH_* environment variables." % to_text(exc))
+    module.exit_json(**result)
+
+
+def _jsonable(details):
+    return dict((k, v) for k, v in (details or {}).items() if k not in ("msg", "changed", "failed"))
