@@ -193,6 +193,17 @@ def pv_changes(desired, live):
     return (patch or None), immutable
 
 
+def _after_view(desired, live):
+    """What the live PV looks like after the patch: extra labels stay, an equal quantity keeps its spelling."""
+    view, have = pv_view(desired), pv_view(live)
+    labels = dict(have["labels"])
+    labels.update(view["labels"])
+    view["labels"] = labels
+    if same_quantity(view["capacity"], have["capacity"]):
+        view["capacity"] = have["capacity"]
+    return view
+
+
 def _sc_problems(desired, live):
     return [f for f in ("provisioner", "volumeBindingMode", "reclaimPolicy")
             if (live.get(f) or ("Delete" if f == "reclaimPolicy" else None)) != desired[f]]
@@ -220,6 +231,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                                         "(no %s=%s label). Nothing was changed. Pick another name_prefix or name, "
                                         "or delete that PV." % (name, MANAGED_BY_LABEL, MANAGED_BY_VALUE))
             patch, immutable = pv_changes(want, have)
+            after[name] = _after_view(want, have)
             if immutable:
                 raise PreconditionError(
                     "PersistentVolume %s differs from the request in %s, which Kubernetes does not allow to change "
@@ -246,10 +258,12 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                         "to use it as it is, or delete it." % (
                             sc_name, ", ".join(problems),
                             "; ".join("%s: live %r, wanted %r" % (f, live_sc.get(f), want[f]) for f in problems)))
+                after[key] = _sc_view(live_sc)
                 if is_ours(live_sc):
                     labels = (live_sc.get("metadata") or {}).get("labels") or {}
                     missing = dict((k, v) for k, v in want["metadata"]["labels"].items() if labels.get(k) != v)
                     if missing:
+                        after[key]["labels"].update(missing)
                         actions.insert(0, {"action": "patch", "kind": "StorageClass", "name": sc_name,
                                            "patch": {"metadata": {"labels": missing}}})
         return {"actions": actions, "before": before, "after": after}
