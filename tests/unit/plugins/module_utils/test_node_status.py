@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    CommandError, PreconditionError, WaitTimeout,
+)
+from ansible_collections.dok.databases.plugins.module_utils.node_status import condition_met, node_status
+
+
+class Ops(object):
+    """The slice of the ops interface node status uses, with a simulated clock."""
+
+    def __init__(self, pods=3, replicas=3):
+        self.records = [{"name": "db-%d" % i, "ordinal": i, "ready": True, "deleting": False, "phase": "Running"}
+                        for i in range(pods)]
+        self._replicas = replicas
+        self.clock = 0.0
+        self.ran = []
+
+    def pods(self):
+        return self.records
+
+    def describe(self):
+        return "StatefulSet db (namespace ns)"
+
+    def expected_nodes(self):
+        return self._replicas
+
+    def run(self, pod, argv, timeout=None):
+        self.ran.append((pod, argv))
+        return CommandResult(0, "", "")
+
+    def now(self):
+        return self.clock
+
+    def sleep(self, seconds):
+        self.clock += seconds
+
+
+class Adapter(object):
+    """Plays back one summary per poll (an exception instance is raised instead)."""
+
+    def __init__(self, summaries):
+        self.summaries = list(summaries)
+        self.expected = []
+
+    def status(self, run, pod, pods=None):
+        run(pod, ["dbctl", "status"])
+        step = self.summaries.pop(0) if len(self.summaries) > 1 else self.summaries[0]
+        if isinstance(step, Exception):
+            raise step
+        self.current = step
+        return [{"id": str(i), "is_live": i < step["live"]} for i in range(step["nodes"])]
+
+    def summarize(self, nodes, expected_nodes, replication_factor):
+        self.expected.append(expected_nodes)
+        return self.current
+
+
+def summary(live, nodes=3, healthy=None, reasons=()):
+    return {"nodes": nodes, "live": live, "dead": nodes - live, "decommissioning": 0,
+            "ranges_underreplicated": 0, "ranges_unavailable": 0,
+            "healthy": live == nodes if healthy is None else healthy, "reasons": list(reasons)}
+
+
+def params(**kw):
+    base = {"wait_for": "none", "expected_nodes": None, "wait_timeout": 60, "poll_interval": 5,
+            "replication_factor": 3, "pod": None}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("wait_for, summ, expected, met", [
+    ("none", summary(0), 3, True),
+    ("healthy", summary(3), 3, True),
+    ("healthy", summary(3, healthy=False, reasons=["2 ranges under-replicated"]), 3, False),
+    ("all_live", summary(3), 3, True),
+    ("all_live", summary(2), 3, False),
+    ("all_live", summary(2, nodes=2), 3, False),
+    ("all_live", summary(2, nodes=2), None, True),
+    ("count", summary(4, nodes=4), 4, True),
+    ("count", summary(4, nodes=4), 3, False),
+])
+def test_condition_met(wait_for, summ, expected, met):
+    assert condition_met(wait_for, summ, expected)[0] is met
+
+
+def test_status_once_runs_on_lowest_ready_pod_and_reports_command():
+    ops = Ops()
+    ops.records[0]["ready"] = False
+    result = node_status(ops, Adapter([summary(3)]), params())
+    assert result["pod"] == "db-1"
+    assert result["command"] == ["dbctl", "status"]
+    assert result["changed"] is False and result["polls"] == 1 and result["waited"] == 0
+    assert len(result["nodes"]) == 3
+
+
+def test_expected_nodes_defaults_to_replicas():
+    adapter = Adapter([summary(3)])
+    node_status(Ops(replicas=5), adapter, params())
+    assert adapter.expected == [5]
+    node_status(Ops(replicas=5), adapter, params(expected_nodes=2))
+    assert adapter.expected[-1] == 2
+
+
+def test_wait_polls_until_healthy_and_tolerates_errors_meanwhile():
+    steps = [summary(1), CommandError("connection refused"), summary(2), summary(3)]
+    ops = Ops()
+    result = node_status(ops, Adapter(steps), params(wait_for="healthy"))
+    assert result["polls"] == 4 and result["waited"] == 15
+    assert result["summary"]["healthy"] is True
+
+
+def test_wait_timeout_carries_last_summary_and_reasons():
+    last = summary(2, reasons=["node 3 is not live"])
+    with pytest.raises(WaitTimeout) as err:
+        node_status(Ops(), Adapter([last]), params(wait_for="healthy", wait_timeout=20))
+    assert "node 3 is not live" in err.value.msg and "(5 polls)" in err.value.msg
+    assert err.value.details["summary"] == last
+    assert err.value.details["reasons"] == ["node 3 is not live"]
+
+
+def test_wait_timeout_after_errors_reports_the_error():
+    with pytest.raises(WaitTimeout) as err:
+        node_status(Ops(), Adapter([CommandError("TLS handshake failed")]), params(wait_for="all_live",
+                                                                                  wait_timeout=10))
+    assert "last error: TLS handshake failed" in err.value.msg
+
+
+def test_no_wait_raises_errors_directly():
+    with pytest.raises(CommandError):
+        node_status(Ops(), Adapter([CommandError("boom")]), params())
+
+
+def test_count_needs_expected_nodes():
+    with pytest.raises(PreconditionError):
+        node_status(Ops(), Adapter([summary(3)]), params(wait_for="count"))
