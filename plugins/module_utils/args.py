@@ -87,6 +87,16 @@ def with_auth(*specs):
     return spec
 
 
+def engine_params(params):
+    """Module params as the engine adapters read them: the database address under ``host``.
+
+    The module option is ``db_host`` because ``host`` is kubernetes.core's API server option.
+    """
+    result = dict(params)
+    result["host"] = params.get("db_host")
+    return result
+
+
 def node_status_argspec():
     return with_auth(TARGET_ARG_SPEC, NODE_STATUS_ARG_SPEC)
 

@@ -1,0 +1,165 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dok.databases contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: db_decommission
+short_description: Remove nodes from a database cluster on Kubernetes safely, then scale its StatefulSet down
+version_added: 0.1.0
+author:
+  - dok.databases maintainers
+description:
+  - Removes database nodes the way the engine requires before their pods go away (C(cockroach node decommission),
+    C(nodetool decommission) ...), then lowers C(spec.replicas) of the StatefulSet.
+  - By default the nodes removed are those of the highest ordinals, down to O(replicas), since a StatefulSet can only
+    shrink from the top.
+  - Before anything changes it checks that all other nodes are live, that the cluster keeps at least
+    O(replication_factor) nodes and that the others can take the data. While the data moves it polls the progress
+    and fails when nothing moved for O(stall_timeout) seconds, saying what it saw.
+  - Idempotent. Nodes already removed and scaled away give C(changed=false); a run interrupted half-way resumes.
+  - Check mode returns the plan and changes nothing.
+  - MariaDB and MySQL are single-node here; they have nothing to decommission and the module says so.
+extends_documentation_fragment:
+  - dok.databases.db_target
+  - kubernetes.core.k8s_auth_options
+options:
+  replicas:
+    description:
+      - Number of nodes to keep. The pods with ordinals from O(replicas) upwards are decommissioned.
+      - Exactly one of O(replicas), O(node_ids) or O(pods) is needed.
+    type: int
+  node_ids:
+    description:
+      - Database node ids to remove (CockroachDB node ids, Cassandra host ids).
+    type: list
+    elements: str
+  pods:
+    description:
+      - Pods whose nodes are removed. Pods must be the highest ordinals when O(scale_down=true).
+    type: list
+    elements: str
+  force:
+    description:
+      - Skip the safety pre-checks that can be overridden (for example a dead node elsewhere). Never passes
+        C(--force) to C(nodetool).
+    type: bool
+    default: false
+  stall_timeout:
+    description:
+      - Fail when the data movement shows no progress for this many seconds.
+    type: int
+    default: 600
+  wait_timeout:
+    description:
+      - Seconds the whole decommission may take.
+    type: int
+    default: 3600
+  pvc_policy:
+    description:
+      - C(retain) keeps the volume claims of the removed pods; C(delete) deletes them after the pods are gone.
+      - A kept claim holds the data of a node that left the cluster. CockroachDB cannot bring such a node back, so a
+        later scale-up must not silently reuse it.
+    type: str
+    default: retain
+    choices: [retain, delete]
+  scale_down:
+    description:
+      - Lower C(spec.replicas) of the StatefulSet once the nodes are decommissioned.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - kubernetes >= 24.2.0
+notes:
+  - The identity used needs C(get)/C(list)/C(patch) on statefulsets, C(get)/C(list) on pods and
+    persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(create) on C(pods/exec).
+"""
+
+EXAMPLES = r"""
+- name: Shrink the CockroachDB cluster from 5 to 4 nodes
+  dok.databases.db_decommission:
+    engine: cockroachdb
+    namespace: crdb
+    statefulset: cockroachdb
+    certs_dir: /cockroach/cockroach-certs
+    replicas: 4
+
+- name: Show what removing the top Cassandra node would do
+  dok.databases.db_decommission:
+    engine: cassandra
+    namespace: cass
+    statefulset: cassandra
+    replicas: 3
+    pvc_policy: delete
+  check_mode: true
+  register: cassandra_plan
+"""
+
+RETURN = r"""
+plan:
+  description: The steps in order, as planned before any change.
+  returned: always
+  type: list
+  elements: dict
+targets:
+  description: The nodes removed (or to remove), each with its pod, ordinal and node id.
+  returned: always
+  type: list
+  elements: dict
+progress:
+  description: Progress samples taken while the data moved (time, node, remaining replicas or state).
+  returned: success
+  type: list
+  elements: dict
+pod:
+  description: Pod the database commands ran in (never one of the leaving pods, except where the engine requires it).
+  returned: success
+  type: str
+"""
+
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+
+from ansible_collections.dok.databases.plugins.module_utils.args import (
+    TARGET_REQUIRED_ONE_OF, decommission_argspec, engine_params,
+)
+from ansible_collections.dok.databases.plugins.module_utils.common import run_module
+from ansible_collections.dok.databases.plugins.module_utils.decommission import run_decommission
+from ansible_collections.dok.databases.plugins.module_utils.engines import get_engine
+from ansible_collections.dok.databases.plugins.module_utils.errors import NotApplicableError
+from ansible_collections.dok.databases.plugins.module_utils.statefulset import target_ops
+
+
+def execute(module, kube):
+    params = module.params
+    adapter = get_engine(params["engine"], engine_params(params))
+    if not adapter.supports_decommission:
+        raise NotApplicableError(
+            "Decommission does not apply to engine %s: it runs a single database node, so there is no node to "
+            "remove from a cluster. Nothing was changed. To remove the database use the teardown role; to move it, "
+            "let Kubernetes reschedule the pod (with a local PV it is pinned to its node)." % params["engine"])
+    ops = target_ops(kube, params, adapter.default_container, require_statefulset=True)
+    return run_decommission(ops, adapter, params, module.check_mode)
+
+
+def main():
+    module = AnsibleK8SModule(
+        argument_spec=decommission_argspec(),
+        required_one_of=TARGET_REQUIRED_ONE_OF + [("replicas", "node_ids", "pods")],
+        mutually_exclusive=[("replicas", "node_ids", "pods")],
+        supports_check_mode=True,
+        check_pyyaml=False,
+    )
+    run_module(module, execute)
+
+
+if __name__ == "__main__":
+    main()
