@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check that every role's meta/argument_specs.yml and defaults/main.yml describe the same variables.
 
 For each role: every default is documented (in some entry point) with the same default value and a

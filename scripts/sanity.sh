@@ -31,15 +31,15 @@ print(get_venv_packages(Python())["pip"])
 PY
 )
 get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-if [ ! -f "$get_pip" ] || ! grep -q 'dok.databases: ensurepip bootstrap' "$get_pip"; then
-    if [ -f "$get_pip" ]; then
-        echo "sanity: using the existing $get_pip"
-    else
-        mkdir -p "$(dirname "$get_pip")"
-        cat >"$get_pip" <<'PY'
-"""Install pip into the running interpreter from ensurepip's bundled wheel, then run `pip install` with our arguments.
+marker='dok.databases: ensurepip bootstrap'
+if [ -f "$get_pip" ] && ! grep -q "$marker" "$get_pip"; then
+    echo "sanity: using the existing $get_pip"
+else
+    mkdir -p "$(dirname "$get_pip")"
+    cat >"$get_pip.$$" <<PY
+"""Install pip from ensurepip's bundled wheel, then run \`pip install\` with the get-pip arguments.
 
-dok.databases: ensurepip bootstrap (stands in for the get-pip script ansible-test downloads).
+$marker (stands in for the get-pip script ansible-test downloads).
 """
 import subprocess
 import sys
@@ -47,16 +47,27 @@ import sys
 
 def main():
     args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+    packages = [arg.split("=")[0].lower() for arg in args if not arg.startswith("-")]
     subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"])
-    if any(not arg.startswith("-") for arg in args):
+    if "--no-setuptools" in sys.argv and "setuptools" not in packages:
+        subprocess.check_call([sys.executable, "-m", "pip", "uninstall", "--yes", "--quiet", "setuptools"])
+    if packages:
         subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
 
 
 if __name__ == "__main__":
     main()
 PY
-        echo "sanity: wrote pip $pip_version bootstrap $get_pip"
-    fi
+    # Written aside and moved, so that a sanity run in another checkout never reads half a file.
+    if cmp -s "$get_pip.$$" "$get_pip"; then rm -f "$get_pip.$$"; else mv -f "$get_pip.$$" "$get_pip"; fi
+fi
+
+# One sanity run per checkout at a time: the copy below is shared.
+mkdir -p "$ROOT/.tmp"
+exec 9>"$ROOT/.tmp/ansible-test.lock"
+if ! flock -n 9; then
+    echo "sanity: another sanity run uses $WORK; waiting for it"
+    flock 9
 fi
 
 rm -rf "$DEST" "$WORK/kubernetes"
