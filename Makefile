@@ -24,11 +24,11 @@ unit sanity lint yamllint argspecs changelog build integration:
 	@scripts/test.sh setup $@
 
 demo:
-	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; else \
+	@if [ -f scripts/demo.sh ]; then bash scripts/demo.sh; else \
 		echo "make demo: scripts/demo.sh is not in this checkout; the demo needs the cluster harness (tests/cluster)" >&2; exit 1; fi
 
 bench:
-	@if [ -x bench/run.sh ]; then bench/run.sh; else \
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else \
 		echo "make bench: bench/run.sh is not in this checkout" >&2; exit 1; fi
 
 clean:

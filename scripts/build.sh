@@ -18,8 +18,13 @@ mkdir -p "$OUT"
 "$VENV/bin/ansible-galaxy" collection build "$ROOT" --output-path "$OUT"
 [ -f "$tarball" ] || die "ansible-galaxy did not produce $tarball"
 
-# kubernetes.core comes from .collections: the dependency is resolved, not downloaded.
-"$VENV/bin/ansible-galaxy" collection install "$tarball" -p "$INSTALL" --no-deps
+# The dependency on kubernetes.core must resolve against an installed copy (no Galaxy): offer only
+# .collections' kubernetes.core, never the checkout linked there as dok.databases.
+DEPS="$OUT/deps/ansible_collections/kubernetes"
+mkdir -p "$DEPS"
+ln -s "$ROOT/.collections/ansible_collections/kubernetes/core" "$DEPS/core"
+export ANSIBLE_COLLECTIONS_PATH="$INSTALL:$OUT/deps"
+"$VENV/bin/ansible-galaxy" collection install --offline "$tarball" -p "$INSTALL"
 installed="$INSTALL/ansible_collections/dok/databases"
 [ -f "$installed/MANIFEST.json" ] || die "the tarball did not install into $installed"
 echo "build: $(tar -tzf "$tarball" | wc -l) entries in $tarball, installed into $installed"
@@ -37,7 +42,6 @@ if not doc["filename"].startswith(installed + "/"):
     sys.exit("build: ansible-doc read dok.databases.%s from %s, not from the installed tarball" % (name, doc["filename"]))
 print("build: ansible-doc dok.databases.%s: %d options, from %s" % (name, len(doc.get("options", {})), doc["filename"]))
 '
-export ANSIBLE_COLLECTIONS_PATH="$INSTALL:$ROOT/.collections"
 status=0
 for module in "${modules[@]}"; do
     if ! doc=$("$VENV/bin/ansible-doc" --json "dok.databases.$module" 2>&1); then

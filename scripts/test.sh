@@ -41,8 +41,8 @@ for stage in "${stages[@]}"; do
         changelog) run_stage changelog antsibull-changelog lint ;;
         build) run_stage build scripts/build.sh ;;
         integration)
-            if [ -x tests/integration/run.sh ]; then
-                run_stage integration tests/integration/run.sh --all
+            if [ -f tests/integration/run.sh ]; then
+                run_stage integration bash tests/integration/run.sh --all
             else
                 printf '\n===== integration: SKIPPED, tests/integration/run.sh is not in this checkout\n'
                 summary+=("$(printf '%-12s %-16s' integration SKIPPED)")
