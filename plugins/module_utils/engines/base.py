@@ -18,7 +18,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 from collections import namedtuple
+
+from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, PreconditionError
 
 CommandResult = namedtuple("CommandResult", ["rc", "stdout", "stderr"])
 
@@ -36,3 +39,139 @@ def empty_node(**values):
     node = dict.fromkeys(NODE_FIELDS)
     node.update(values)
     return node
+
+OUTPUT_QUOTE_CHARS = 600
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+REDACTED = "********"
+
+
+def quote_output(*texts):
+    """The output of a command, shortened, for an error message."""
+    text = "\n".join(t for t in texts if t).strip()
+    if not text:
+        return "(no output)"
+    if len(text) > OUTPUT_QUOTE_CHARS:
+        text = text[:OUTPUT_QUOTE_CHARS] + " ... (%d more characters)" % (len(text) - OUTPUT_QUOTE_CHARS)
+    return repr(text)
+
+
+HINTS = (
+    (("password authentication failed", "access denied", "authentication failed", "authenticationexception",
+      "invalid username or password", "requires a password", "login failed"),
+     "authentication failed: check login_user and the password (login_password_env names the variable inside "
+     "the container that holds it)"),
+    (("certificate", "x509", "tls error", "ssl error", "tls/ssl", "handshake"),
+     "TLS failed: check certs_dir (client certificates inside the pod) or set insecure: true for an insecure cluster"),
+    (("connection refused", "can't connect", "cannot connect", "connect to server at", "no route to host",
+      "failed to connect", "unable to connect", "connectexception", "could not connect", "cannot dial server",
+      "no such host"),
+     "the database process is not accepting connections at the given host/port: check that it is running in "
+     "that container (kubectl logs) and the host and port options"),
+    (("executable file not found", "command not found", "no such file or directory", "not found in $path",
+      ": not found"),
+     "the command does not exist in that container: check the binary and container options"),
+)
+
+
+def hint_for(text):
+    lowered = (text or "").lower()
+    for needles, hint in HINTS:
+        if any(needle in lowered for needle in needles):
+            return hint
+    return None
+
+
+def check_result(result, argv, pod, what):
+    """Raise CommandError for a failed command, quoting its output and saying what to check."""
+    if result.rc == 0:
+        return result
+    output = quote_output(result.stderr, result.stdout)
+    hint = hint_for("%s\n%s" % (result.stderr, result.stdout))
+    raise CommandError(
+        "%s failed in pod %s with exit code %s: %s. %s." % (
+            what, pod, result.rc, output,
+            (hint[0].upper() + hint[1:]) if hint else "Check the command and the database logs"),
+        rc=result.rc, stdout=result.stdout, stderr=result.stderr, command=list(argv))
+
+
+def parse_bool(value):
+    lowered = (value or "").strip().lower()
+    if lowered in ("true", "t", "yes", "1"):
+        return True
+    if lowered in ("false", "f", "no", "0"):
+        return False
+    return None
+
+
+def parse_int(value):
+    text = (value or "").strip()
+    if not text or text.upper() == "NULL":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def ordinal_of(pod_name):
+    """Ordinal of a StatefulSet pod name (`<sts>-<n>`), None for other names."""
+    head, sep, tail = (pod_name or "").rpartition("-")
+    return int(tail) if sep and head and tail.isdigit() else None
+
+
+class EngineAdapter(object):
+    """Common part of the adapters. Subclasses set the class attributes and implement the engine methods.
+
+    ``run`` is ``run(pod_name, argv, timeout=None) -> CommandResult``; ``pods`` are the plain pod dicts
+    (``name, ordinal, ready, node, ip, phase, deleting``). Secrets never appear in argv: a password is read
+    inside the pod from the environment variable named by ``login_password_env``.
+    """
+
+    name = None
+    default_container = None
+    default_binary = None
+    default_port = None
+    supports_decommission = False
+
+    def __init__(self, params=None):
+        self.params = dict(params or {})
+
+    @property
+    def binary(self):
+        return self.params.get("binary") or self.default_binary
+
+    @property
+    def container(self):
+        return self.params.get("container") or self.default_container
+
+    @property
+    def exec_timeout(self):
+        return self.params.get("exec_timeout")
+
+    def run_checked(self, run, pod, argv, what, timeout=None):
+        result = run(pod, argv, timeout=timeout if timeout is not None else self.exec_timeout)
+        return check_result(result, argv, pod, what)
+
+    def status(self, run, pod, pods=None):
+        raise NotImplementedError
+
+    def summarize(self, nodes, expected_nodes=None, replication_factor=None):
+        raise NotImplementedError
+
+    def env_var(self, name):
+        """The name of an environment variable inside the pod, checked so it is safe in a shell word."""
+        if not ENV_NAME.match(name or ""):
+            raise PreconditionError(
+                "login_password_env must be the name of an environment variable (letters, digits, underscore, "
+                "not starting with a digit); got %r." % (name,))
+        return name
+
+    def with_password_flag(self, argv, env_var, password_flag):
+        """argv run by ``sh -c`` with ``<password_flag> "$<env_var>"`` after the binary, read inside the pod."""
+        script = 'bin="$1"; shift; exec "$bin" %s "$%s" "$@"' % (password_flag, self.env_var(env_var))
+        return ["sh", "-c", script, "sh"] + list(argv)
+
+    def with_password_variable(self, argv, env_var, client_variable):
+        """argv run by ``sh -c`` with the client's password variable set from `env_var` inside the pod."""
+        script = '%s="$%s" exec "$@"' % (client_variable, self.env_var(env_var))
+        return ["sh", "-c", script, "sh"] + list(argv)
