@@ -14,6 +14,7 @@ stages=(setup unit sanity lint yamllint argspecs changelog build integration)
 
 declare -a summary=()
 failed=0
+started=$(date +%s)
 
 run_stage() {
     local name=$1 start rc
@@ -25,6 +26,10 @@ run_stage() {
     local elapsed=$(($(date +%s) - start))
     local status=PASS
     [ "$rc" -eq 0 ] || { status="FAIL (exit $rc)"; failed=1; }
+    if [ "$name" = unit ] && [ "$rc" -eq 5 ]; then
+        status="FAIL (no tests)"
+        echo "unit: pytest collected no tests under tests/unit"
+    fi
     printf '===== %s: %s in %ss\n' "$name" "$status" "$elapsed"
     summary+=("$(printf '%-12s %-16s %6ss' "$name" "$status" "$elapsed")")
     return "$rc"
@@ -54,4 +59,5 @@ done
 
 printf '\n===== summary\n'
 printf '%s\n' "${summary[@]}"
+printf '%-29s %6ss\n' total "$(($(date +%s) - started))"
 exit "$failed"
