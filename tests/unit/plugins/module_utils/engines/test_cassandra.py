@@ -147,7 +147,7 @@ def test_password_read_from_env_inside_the_pod():
 
 
 def test_status_failure_raises_with_hint():
-    text = "nodetool: Failed to connect to '127.0.0.1:7199' - ConnectException: 'Connection refused'."
+    text = load("cassandra", "error_nodetool_status_connection_refused.txt")
     with pytest.raises(CommandError) as err:
-        CASS.status(lambda pod, argv, timeout=None: CommandResult(1, text, ""), "cassandra-0")
+        CASS.status(lambda pod, argv, timeout=None: CommandResult(1, "", text), "cassandra-0")
     assert "not accepting connections" in err.value.msg and "cassandra-0" in err.value.msg
