@@ -40,9 +40,9 @@ def empty_node(**values):
     node.update(values)
     return node
 
+
 OUTPUT_QUOTE_CHARS = 600
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-REDACTED = "********"
 
 
 def quote_output(*texts):

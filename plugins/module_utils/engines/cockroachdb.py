@@ -273,4 +273,3 @@ class CockroachDBAdapter(EngineAdapter):
 
 def describe(nodes):
     return ", ".join("%s%s" % (n.get("id"), " (%s)" % n["pod"] if n.get("pod") else "") for n in nodes)
-

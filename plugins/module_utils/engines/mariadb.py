@@ -80,9 +80,8 @@ class MariaDBAdapter(EngineAdapter):
 
     def status(self, run, pod, pods=None):
         ordinal = next((p.get("ordinal") for p in pods or [] if p.get("name") == pod), ordinal_of(pod))
-        node = empty_node(id=pod, address="%s:%s" % (self.params.get("host") or "localhost",
-                                                      self.params.get("port") or self.default_port),
-                          pod=pod, ordinal=ordinal, is_decommissioning=False, replicas=None)
+        address = "%s:%s" % (self.params.get("host") or "localhost", self.params.get("port") or self.default_port)
+        node = empty_node(id=pod, address=address, pod=pod, ordinal=ordinal, is_decommissioning=False, replicas=None)
         argv = self.ping_argv()
         ping = run(pod, argv, timeout=self.exec_timeout)
         if ping.rc != 0 or ALIVE not in (ping.stdout or ""):

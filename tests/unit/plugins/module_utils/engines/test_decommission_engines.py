@@ -200,17 +200,17 @@ def test_cassandra_replication_factor_refused_per_datacenter():
 
 
 def test_cassandra_capacity_compares_load_with_free_space():
-    nodes = CassandraAdapter({}).parse_status(load("cassandra", "status_seed003_k8s_dc1_3nodes.txt"))
-    run = cassandra_responder("")
-    check = CassandraAdapter({}).capacity_check(lambda pod, argv, timeout=None: run(pod, argv), nodes,
-                                                 [{"node_id": nodes[2]["id"]}], ["cassandra-0", "cassandra-1"])
+    adapter = CassandraAdapter({})
+    nodes = adapter.parse_status(load("cassandra", "status_seed003_k8s_dc1_3nodes.txt"))
+    respond = cassandra_responder("")
+
+    def run(pod, argv, timeout=None):
+        return respond(pod, argv)
+    leaving = [{"node_id": nodes[2]["id"]}]
+    check = adapter.capacity_check(run, nodes, leaving, ["cassandra-0", "cassandra-1"])
     assert check["checked"] is True and check["reasons"] == [] and check["leaving_bytes"] == 85053
-    tight = dict((k, v) for k, v in check.items())
-    assert tight["free_bytes"]["cassandra-0"] > 0
     nodes[2]["load"] = check["free_bytes"]["cassandra-0"] * 4
-    refused = CassandraAdapter({}).capacity_check(lambda pod, argv, timeout=None: run(pod, argv), nodes,
-                                                   [{"node_id": nodes[2]["id"]}], ["cassandra-0", "cassandra-1"])
+    refused = adapter.capacity_check(run, nodes, leaving, ["cassandra-0", "cassandra-1"])
     assert len(refused["reasons"]) == 2 and "less than 2 x its share" in refused["reasons"][0]
     nodes[2]["load"] = None
-    unknown = CassandraAdapter({}).capacity_check(None, nodes, [{"node_id": nodes[2]["id"]}], ["cassandra-0"])
-    assert unknown["checked"] is False
+    assert adapter.capacity_check(None, nodes, leaving, ["cassandra-0"])["checked"] is False
