@@ -13,7 +13,7 @@ from ansible_collections.dok.databases.plugins.module_utils.engines.base import 
     EngineAdapter, empty_node, ordinal_of, quote_output,
 )
 from ansible_collections.dok.databases.plugins.module_utils.engines.cockroachdb import POD_HOST
-from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, ParseError
+from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, DokError, ParseError
 
 UNITS = {
     "bytes": 1, "b": 1,
@@ -280,14 +280,22 @@ class CassandraAdapter(EngineAdapter):
         return {"targets": {target["pod"]: {"state": "decommissioning", "replicas": None}}, "done": False}
 
     def _mode(self, run, pod):
-        result = run(pod, self.nodetool("netstats"), timeout=self.exec_timeout)
+        """Mode and bytes streamed of the leaving node; (None, 0) when it cannot be asked any more.
+
+        A node that finished leaving stops its CQL listener, so its pod turns NotReady and exec may be refused:
+        the ring seen from the control pod then tells the state.
+        """
+        try:
+            result = run(pod, self.nodetool("netstats"), timeout=self.exec_timeout)
+        except DokError:
+            return None, 0
         if result.rc != 0:
-            return None, 0, result
-        return parse_mode(result.stdout), parse_sent_bytes(result.stdout), result
+            return None, 0
+        return parse_mode(result.stdout), parse_sent_bytes(result.stdout)
 
     def decommission_progress(self, run, control_pod, group, pods=None):
         target = group[0]
-        mode, sent, dummy = self._mode(run, target["pod"])
+        mode, sent = self._mode(run, target["pod"])
         ring = dict((n["id"], n) for n in self.status(run, control_pod, pods))
         node = ring.get(target["node_id"])
         if mode == "DECOMMISSIONED" or node is None:
@@ -302,7 +310,10 @@ class CassandraAdapter(EngineAdapter):
                 "done": state == "decommissioned"}
 
     def _raise_if_failed(self, run, target, mode):
-        result = run(target["pod"], ["cat", LOG_FILE], timeout=self.exec_timeout)
+        try:
+            result = run(target["pod"], ["cat", LOG_FILE], timeout=self.exec_timeout)
+        except DokError:
+            return
         log = result.stdout if result.rc == 0 else ""
         if log.strip() and ("error" in log.lower() or "exception" in log.lower()):
             raise CommandError(

@@ -6,7 +6,9 @@ from ansible_collections.dok.databases.plugins.module_utils.engines.base import 
 from ansible_collections.dok.databases.plugins.module_utils.engines.cassandra import CassandraAdapter
 from ansible_collections.dok.databases.plugins.module_utils.engines.cockroachdb import CockroachDBAdapter
 from ansible_collections.dok.databases.plugins.module_utils.engines.kaiwudb import KaiwuDBAdapter
-from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, PreconditionError, WaitTimeout
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    ClusterError, CommandError, PreconditionError, WaitTimeout,
+)
 
 from engine_fixtures import load
 
@@ -214,3 +216,23 @@ def test_cassandra_capacity_compares_load_with_free_space():
     assert len(refused["reasons"]) == 2 and "less than 2 x its share" in refused["reasons"][0]
     nodes[2]["load"] = None
     assert adapter.capacity_check(None, nodes, leaving, ["cassandra-0"])["checked"] is False
+
+
+def test_cassandra_node_that_left_is_found_from_the_ring_when_its_pod_refuses_exec():
+    rings = [load("cassandra", "status_seed003_k8s_dc1_3nodes.txt"),
+             load("cassandra", "status_seed003_datacenter1_2nodes.txt")]
+    status_calls = []
+
+    def respond(pod, argv):
+        if argv[-1] == "status":
+            status_calls.append(pod)
+            return CommandResult(0, rings[0 if len(status_calls) == 1 else 1], "")
+        if pod == "cassandra-2" and argv[-1] == "netstats":
+            raise ClusterError("Pod cassandra-2 in namespace db is not Ready (phase Running), so no command can run "
+                               "in it.")
+        return cassandra_responder(rings[0])(pod, argv)
+    ops = Ops("cassandra", CASSANDRA_IPS, respond)
+    result = run_decommission(ops, CassandraAdapter({}), {"replicas": 2, "replication_factor": 2}, check_mode=False)
+    assert result["progress"][-1]["targets"]["cassandra-2"]["state"] == "decommissioned"
+    assert result["progress"][-1]["targets"]["cassandra-2"]["mode"] is None
+    assert ("scale", 2) in ops.mutations()
