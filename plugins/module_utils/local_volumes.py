@@ -226,6 +226,10 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
             if have is None:
                 actions.append({"action": "create", "kind": "PersistentVolume", "name": name, "body": want})
                 continue
+            if _terminating(have):
+                raise PreconditionError("PersistentVolume %s is being deleted%s. Nothing was changed. Run again once "
+                                        "it is gone." % (name, ", waiting for claim %s to release it" % claim_of(have)
+                                                         if claim_of(have) else ""))
             if not is_ours(have):
                 raise PreconditionError("PersistentVolume %s already exists and was not created by dok.databases "
                                         "(no %s=%s label). Nothing was changed. Pick another name_prefix or name, "
@@ -277,6 +281,9 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
         if not is_ours(have):
             raise PreconditionError("PersistentVolume %s was not created by dok.databases (no %s=%s label); it is "
                                     "not deleted. Nothing was changed." % (name, MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+        if _terminating(have):
+            after[name] = before[name]
+            continue
         claim = claim_of(have)
         if claim and (have.get("status") or {}).get("phase") == "Bound" and not params.get("force"):
             refused.append("%s (bound to claim %s)" % (name, claim))
@@ -295,6 +302,10 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
             before[key], after[key] = _sc_view(live_sc), None
             actions.append({"action": "delete", "kind": "StorageClass", "name": live_sc["metadata"]["name"]})
     return {"actions": actions, "before": before, "after": after}
+
+
+def _terminating(obj):
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _sc_view(sc):

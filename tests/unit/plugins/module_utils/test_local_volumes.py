@@ -258,3 +258,17 @@ def test_existing_suitable_foreign_storage_class_is_used_as_is():
           "reclaimPolicy": "Retain"}
     result = plan(params(), validate(params()), {}, sc)
     assert [a["kind"] for a in result["actions"]] == ["PersistentVolume"] * 3
+
+
+def test_terminating_pvs_count_as_deleted_but_block_present():
+    kube = cluster()
+    ensure(kube, params(), False, None)
+    for pv in kube.list("PersistentVolume"):
+        pv["metadata"]["deletionTimestamp"] = "2026-11-29T18:00:00Z"
+        kube.put(bound(pv))
+    kube.calls = []
+    result = ensure(kube, params(state="absent", force=True), False, None)
+    assert [a for a in result["actions"] if "PersistentVolume" in a] == []
+    with pytest.raises(PreconditionError) as err:
+        ensure(kube, params(), False, None)
+    assert "is being deleted, waiting for claim app/datadir-db-0" in err.value.msg
