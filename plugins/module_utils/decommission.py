@@ -54,7 +54,7 @@ def control_pod(pods, exclude):
     return sorted(ready, key=lambda p: (p.get("ordinal") is None, p.get("ordinal"), p["name"]))[0]["name"]
 
 
-def target_state(node, adapter, force):
+def target_state(node):
     if node is None:
         return GONE
     if node.get("membership") == DECOMMISSIONED:
@@ -114,7 +114,7 @@ def build_targets(chosen, nodes, adapter, force):
     targets = []
     for pod, why in chosen:
         node = by_pod.get(pod["name"])
-        if node is None and not getattr(adapter, "missing_node_is_gone", False) and not force:
+        if node is None and not adapter.missing_node_is_gone and not force:
             raise PreconditionError(
                 "Pod %s has no node in %s's node status, so its node id and state are unknown. If that node was "
                 "already decommissioned, pass force: true to scale down; otherwise check the pod." % (
@@ -122,7 +122,7 @@ def build_targets(chosen, nodes, adapter, force):
         targets.append({
             "pod": pod["name"], "ordinal": pod.get("ordinal"), "why": why,
             "node_id": node.get("id") if node else None, "address": node.get("address") if node else None,
-            "state": target_state(node, adapter, force),
+            "state": target_state(node),
             "replicas": node.get("replicas") if node else None, "load": node.get("load") if node else None,
         })
     return targets
@@ -145,7 +145,7 @@ def prechecks(run, adapter, params, nodes, targets, remaining_pods):
     rf = params["replication_factor"]
     if rf and len(others) < rf:
         refusals.append("%d nodes would remain, fewer than the replication factor %d" % (len(others), rf))
-    refusals.extend(getattr(adapter, "extra_prechecks", lambda *a: [])(nodes, targets, rf))
+    refusals.extend(adapter.extra_prechecks(nodes, targets, rf))
     under = sum(n.get("ranges_underreplicated") or 0 for n in others)
     unavailable = sum(n.get("ranges_unavailable") or 0 for n in others)
     if under or unavailable:

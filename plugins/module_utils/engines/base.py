@@ -21,7 +21,7 @@ __metaclass__ = type
 import re
 from collections import namedtuple
 
-from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, PreconditionError
+from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, NotApplicableError, PreconditionError
 
 CommandResult = namedtuple("CommandResult", ["rc", "stdout", "stderr"])
 
@@ -125,6 +125,14 @@ class EngineAdapter(object):
     ``run`` is ``run(pod_name, argv, timeout=None) -> CommandResult``; ``pods`` are the plain pod dicts
     (``name, ordinal, ready, node, ip, phase, deleting``). Secrets never appear in argv: a password is read
     inside the pod from the environment variable named by ``login_password_env``.
+
+    Decommission hooks (decommission.py drives them; a target is ``{pod, ordinal, node_id, address, state,
+    replicas, load, why}``): ``decommission_groups(targets)`` -> lists of targets removed together;
+    ``start_decommission(run, control_pod, group)``; ``decommission_progress(run, control_pod, group, pods)`` ->
+    ``{"targets": {pod: {"state", "replicas", ...}}, "done": bool}``; ``finalize_decommission(...)`` raises
+    unless the group is fully decommissioned; ``capacity_check(run, nodes, targets, remaining_pods)`` -> None
+    (cannot tell) or ``{"checked", "reasons", ...}``; ``extra_prechecks(nodes, targets, replication_factor)``
+    -> refusal reasons.
     """
 
     name = None
@@ -132,6 +140,7 @@ class EngineAdapter(object):
     default_binary = None
     default_port = None
     supports_decommission = False
+    missing_node_is_gone = False
 
     def __init__(self, params=None):
         self.params = dict(params or {})
@@ -158,6 +167,15 @@ class EngineAdapter(object):
     def summarize(self, nodes, expected_nodes=None, replication_factor=None):
         raise NotImplementedError
 
+    def decommission_groups(self, targets):
+        raise NotApplicableError("%s has no decommission." % self.name)
+
+    def extra_prechecks(self, nodes, targets, replication_factor):
+        return []
+
+    def capacity_check(self, run, nodes, targets, remaining_pods):
+        return None
+
     def env_var(self, name):
         """The name of an environment variable inside the pod, checked so it is safe in a shell word."""
         if not ENV_NAME.match(name or ""):
@@ -169,9 +187,4 @@ class EngineAdapter(object):
     def with_password_flag(self, argv, env_var, password_flag):
         """argv run by ``sh -c`` with ``<password_flag> "$<env_var>"`` after the binary, read inside the pod."""
         script = 'bin="$1"; shift; exec "$bin" %s "$%s" "$@"' % (password_flag, self.env_var(env_var))
-        return ["sh", "-c", script, "sh"] + list(argv)
-
-    def with_password_variable(self, argv, env_var, client_variable):
-        """argv run by ``sh -c`` with the client's password variable set from `env_var` inside the pod."""
-        script = '%s="$%s" exec "$@"' % (client_variable, self.env_var(env_var))
         return ["sh", "-c", script, "sh"] + list(argv)

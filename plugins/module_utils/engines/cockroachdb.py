@@ -266,9 +266,6 @@ class CockroachDBAdapter(EngineAdapter):
                 "; ".join("%s: %s replicas, membership %s" % (pod, e.get("replicas"), e.get("membership"))
                           for pod, e in sorted(pending.items()))))
 
-    def capacity_check(self, run, nodes, targets, remaining_pods):
-        """CockroachDB does not report free disk through its CLI: nothing to check here."""
-        return None
 
 
 def describe(nodes):
