@@ -12,7 +12,7 @@ module: db_decommission
 short_description: Remove nodes from a database cluster on Kubernetes safely, then scale its StatefulSet down
 version_added: 0.1.0
 author:
-  - dok.databases maintainers
+  - dok.databases maintainers (@dok-databases)
 description:
   - Removes database nodes the way the engine requires before their pods go away (C(cockroach node decommission),
     C(nodetool decommission) ...), then lowers C(spec.replicas) of the StatefulSet.
@@ -25,6 +25,7 @@ description:
   - Check mode returns the plan and changes nothing.
   - MariaDB and MySQL are single-node here; they have nothing to decommission and the module says so.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - dok.databases.db_target
   - kubernetes.core.k8s_auth_options
 options:
@@ -73,6 +74,9 @@ options:
     type: bool
     default: true
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

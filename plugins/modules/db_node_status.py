@@ -12,7 +12,7 @@ module: db_node_status
 short_description: Report the nodes of a database cluster running on Kubernetes
 version_added: 0.1.0
 author:
-  - dok.databases maintainers
+  - dok.databases maintainers (@dok-databases)
 description:
   - Runs the engine's status command (C(cockroach node status), C(nodetool status), C(mariadb-admin) ...) in a Ready
     pod of the database and returns one normalized record per node plus a cluster summary.
@@ -20,6 +20,7 @@ description:
     gate a rollout.
   - Read-only; never reports changed. Supports check mode.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - dok.databases.db_target
   - kubernetes.core.k8s_auth_options
 options:
@@ -45,6 +46,9 @@ options:
     type: int
     default: 300
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
@@ -89,21 +93,51 @@ nodes:
   type: list
   elements: dict
   contains:
-    id: {description: Node id in the database (CockroachDB node id, Cassandra host id)., type: str}
-    address: {description: Address the node advertises., type: str}
-    pod: {description: Pod running the node, when it can be told., type: str}
-    ordinal: {description: StatefulSet ordinal of that pod., type: int}
-    is_live: {description: Whether the database considers the node live., type: bool}
-    is_available: {description: Whether the node serves requests., type: bool}
-    state: {description: Engine-specific state (for example C(UN) for Cassandra)., type: str}
-    replicas: {description: Ranges or replicas the node holds, when known., type: int}
-    is_decommissioning: {description: Whether the node is being removed., type: bool}
-    membership: {description: Membership as the engine reports it., type: str}
-    is_draining: {description: Whether the node is draining., type: bool}
-    version: {description: Database version of the node., type: str}
-    datacenter: {description: Datacenter or region., type: str}
-    rack: {description: Rack or zone., type: str}
-    load: {description: Data size reported for the node., type: str}
+    id:
+      description: Node id in the database (CockroachDB node id, Cassandra host id).
+      type: str
+    address:
+      description: Address the node advertises.
+      type: str
+    pod:
+      description: Pod running the node, when it can be told.
+      type: str
+    ordinal:
+      description: StatefulSet ordinal of that pod.
+      type: int
+    is_live:
+      description: Whether the database considers the node live.
+      type: bool
+    is_available:
+      description: Whether the node serves requests.
+      type: bool
+    state:
+      description: Engine-specific state, for example C(UN) for Cassandra.
+      type: str
+    replicas:
+      description: Ranges or replicas the node holds, when known.
+      type: int
+    is_decommissioning:
+      description: Whether the node is being removed.
+      type: bool
+    membership:
+      description: Membership as the engine reports it.
+      type: str
+    is_draining:
+      description: Whether the node is draining.
+      type: bool
+    version:
+      description: Database version of the node.
+      type: str
+    datacenter:
+      description: Datacenter or region.
+      type: str
+    rack:
+      description: Rack or zone.
+      type: str
+    load:
+      description: Data size reported for the node.
+      type: str
   sample:
     - {id: "1", address: "cockroachdb-0.cockroachdb.crdb.svc.cluster.local:26257", pod: cockroachdb-0, ordinal: 0,
        is_live: true, is_available: true, state: null, replicas: 35, is_decommissioning: false, membership: active,
@@ -113,14 +147,31 @@ summary:
   returned: success
   type: dict
   contains:
-    nodes: {description: Nodes listed., type: int}
-    live: {description: Live nodes., type: int}
-    dead: {description: Nodes not live., type: int}
-    decommissioning: {description: Nodes being removed., type: int}
-    ranges_underreplicated: {description: Under-replicated ranges, when the engine reports them., type: int}
-    ranges_unavailable: {description: Unavailable ranges, when the engine reports them., type: int}
-    healthy: {description: Whether the cluster is healthy., type: bool}
-    reasons: {description: Why it is not healthy., type: list, elements: str}
+    nodes:
+      description: Nodes listed.
+      type: int
+    live:
+      description: Live nodes.
+      type: int
+    dead:
+      description: Nodes not live.
+      type: int
+    decommissioning:
+      description: Nodes being removed.
+      type: int
+    ranges_underreplicated:
+      description: Under-replicated ranges, when the engine reports them.
+      type: int
+    ranges_unavailable:
+      description: Unavailable ranges, when the engine reports them.
+      type: int
+    healthy:
+      description: Whether the cluster is healthy.
+      type: bool
+    reasons:
+      description: Why it is not healthy.
+      type: list
+      elements: str
 pod:
   description: Pod the status command ran in.
   returned: success

@@ -12,7 +12,7 @@ module: local_pv
 short_description: Manage local PersistentVolumes pinned to nodes
 version_added: 0.1.0
 author:
-  - dok.databases maintainers
+  - dok.databases maintainers (@dok-databases)
 description:
   - Creates, updates and deletes C(local) PersistentVolumes, one per directory on a node, each pinned to its node with
     a C(kubernetes.io/hostname) node affinity, and optionally the StorageClass they use
@@ -28,6 +28,7 @@ description:
   - Check mode reports what would change without calling the API to change it; diff mode returns the managed fields
     before and after.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kubernetes.core.k8s_auth_options
 options:
   volumes:
@@ -103,6 +104,9 @@ options:
     type: bool
     default: false
 attributes:
+  platform:
+    support: full
+    platforms: posix
   check_mode:
     support: full
   diff_mode:
