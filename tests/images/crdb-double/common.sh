@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # IMAGE_* are read by tests/images/lib.sh
 # Shared by the crdb-double *.conf files: Debian's python3 plus the test double program, labelled as a double.
 # A conf sets DOUBLE_FLAVOUR (cockroach|kwbase) and DOUBLE_VERSION (the version the double reports) before sourcing.
 

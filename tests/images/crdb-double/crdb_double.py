@@ -12,6 +12,7 @@ drain`, `sql -e` for a handful of statements, and `version`. The output of `node
 
 from __future__ import absolute_import, division, print_function
 
+import faulthandler
 import json
 import math
 import os
@@ -77,7 +78,7 @@ class DoubleError(Exception):
 
 def config():
     return {
-        "liveness_timeout": float(os.environ.get("CRDB_DOUBLE_LIVENESS_TIMEOUT", "6")),
+        "liveness_timeout": float(os.environ.get("CRDB_DOUBLE_LIVENESS_TIMEOUT", "8")),
         "decommission_rate": float(os.environ.get("CRDB_DOUBLE_DECOMMISSION_RATE", "10")),
         "replicas": int(os.environ.get("CRDB_DOUBLE_REPLICAS", "30")),
         "gossip_interval": float(os.environ.get("CRDB_DOUBLE_GOSSIP_INTERVAL", "1")),
@@ -595,14 +596,24 @@ class Node(object):
         rec["draining"] = {"v": False, "ts": now}
         rec["hb"] = now
 
+    def is_self(self, addr):
+        host, port = split_hostport(addr, self.port)
+        my_host, my_port = split_hostport(self.address, self.port)
+        return port == my_port and (host == my_host or my_host.startswith(host + "."))
+
     def peers(self):
         with self.lock:
             addrs = [reg_value(r, "desc", {}).get("address") for r in self.state["nodes"].values()]
         out = []
-        for a in self.join + addrs:
-            if a and a != self.address and a not in out:
+        # the --join entries are only needed until the advertised addresses of the other nodes are known
+        for a in [a for a in addrs if a] or self.join:
+            if not self.is_self(a) and a not in out:
                 out.append(a)
         return out
+
+    def snapshot(self):
+        with self.lock:
+            return json.loads(json.dumps(self.state))
 
     def membership(self, nid):
         rec = self.state["nodes"].get(str(nid), {})
@@ -618,8 +629,7 @@ class Node(object):
 
     # -- background
     def gossip_with(self, addr):
-        with self.lock:
-            payload = {"op": "gossip", "state": self.state}
+        payload = {"op": "gossip", "state": self.snapshot()}
         try:
             reply = call(addr, payload, timeout=1.5, port=self.port)
         except (OSError, ValueError):
@@ -634,12 +644,13 @@ class Node(object):
         threads = [threading.Thread(target=self.gossip_with, args=(a,), daemon=True) for a in self.peers()]
         for t in threads:
             t.start()
+        deadline = time.time() + 2.0
         for t in threads:
-            t.join(2.0)
+            t.join(max(0.0, deadline - time.time()))
 
     def try_join(self):
         for addr in self.join:
-            if addr == self.address:
+            if self.is_self(addr):
                 continue
             try:
                 reply = call(addr, {"op": "join", "address": self.address}, timeout=2, port=self.port)
@@ -712,7 +723,7 @@ class Node(object):
                 if req["state"].get("cluster_id") and self.cluster_id and req["state"]["cluster_id"] != self.cluster_id:
                     return {"error": "cluster id mismatch"}
                 merge_state(self.state, req["state"])
-                return {"state": self.state}
+            return {"state": self.snapshot()}
         if op == "init":
             return self.op_init()
         if op == "join":
@@ -720,9 +731,8 @@ class Node(object):
         if self.node_id is None:
             return {"error": "node is not part of an initialized cluster yet (%s: waiting for `init`)" % DOUBLE_NAME}
         if op == "state":
-            with self.lock:
-                return {"state": self.state, "now": self.clock(), "cfg": self.cfg, "node_id": self.node_id,
-                        "flavour": self.flavour}
+            return {"state": self.snapshot(), "now": self.clock(), "cfg": self.cfg, "node_id": self.node_id,
+                    "flavour": self.flavour}
         if op == "decommission":
             return self.op_decommission(req)
         if op == "drain":
@@ -736,7 +746,7 @@ class Node(object):
             if self.node_id is not None or self.state.get("cluster_id"):
                 return {"error": "cluster has already been initialized"}
         for addr in self.join:
-            if addr == self.address:
+            if self.is_self(addr):
                 continue
             try:
                 reply = call(addr, {"op": "state"}, timeout=1, port=self.port)
@@ -763,16 +773,17 @@ class Node(object):
             if self.node_id is None:
                 return {"error": "not initialized"}
             leader = self.leader(self.clock())
-            if leader is not None and leader != self.node_id:
-                addr = reg_value(self.state["nodes"][str(leader)], "desc", {}).get("address")
-                try:
-                    return call(addr, req, timeout=2, port=self.port)
-                except (OSError, ValueError):
-                    pass
+            addr = reg_value(self.state["nodes"].get(str(leader), {}), "desc", {}).get("address")
+        if leader is not None and leader != self.node_id and addr:
+            try:
+                return call(addr, req, timeout=2, port=self.port)
+            except (OSError, ValueError):
+                pass
+        with self.lock:
             nid = max([self.state.get("next_id", 1)] + [int(n) + 1 for n in self.state["nodes"]])
             self.state["next_id"] = nid + 1
             self.state["nodes"][str(nid)] = {"hb": self.clock()}
-            return {"node_id": nid, "state": self.state}
+        return {"node_id": nid, "state": self.snapshot()}
 
     def op_decommission(self, req):
         target = req["target"]
@@ -925,7 +936,7 @@ def split_hostport(text, default_port):
 def call(addr, payload, timeout=5.0, port=26257):
     host, p = split_hostport(addr, port)
     with socket.create_connection((host or "localhost", p), timeout=timeout) as sock:
-        sock.settimeout(max(timeout, 10))
+        sock.settimeout(timeout)
         sock.sendall((json.dumps(payload) + "\n").encode("utf-8"))
         chunks = []
         while True:
@@ -976,6 +987,21 @@ def target_address(opts):
     return "%s:%d" % (h, p)
 
 
+def dial_error(addr, exc):
+    """The client's message when the server cannot be reached, with Go's wording of the cause."""
+    host, port = split_hostport(addr, 26257)
+    if isinstance(exc, socket.gaierror):
+        cause = "dial tcp: lookup %s: no such host" % host
+    elif isinstance(exc, ConnectionRefusedError):
+        cause = "dial tcp %s:%d: connect: connection refused" % (host, port)
+    elif isinstance(exc, socket.timeout):
+        cause = "dial tcp %s:%d: i/o timeout" % (host, port)
+    else:
+        cause = "dial tcp %s:%d: %s" % (host, port, exc.strerror or exc)
+    return DoubleError("cannot dial server.\nIs the server running?\nIf the server is running, check --host "
+                       "client-side and --advertise server-side.\n\n" + cause)
+
+
 def default_format():
     return "table" if sys.stdout.isatty() else "tsv"
 
@@ -994,10 +1020,9 @@ class Cli(object):
 
     def _tcp(self, payload):
         try:
-            return call(self.addr, payload, timeout=5)
+            return call(self.addr, payload, timeout=15)
         except OSError as e:
-            raise DoubleError("cannot dial server.\nIs the server running?\nIf the server is running, check --host "
-                              "client-side and --advertise server-side.\n\n%s" % e)
+            raise dial_error(self.addr, e)
 
     def request(self, payload):
         reply = self.transport(payload)
@@ -1125,6 +1150,7 @@ def main(argv=None):
         return 0
     if command in ("start", "start-single-node", "start-single-replica"):
         node = Node(opts, info, config(), start_mode=command)
+        faulthandler.register(signal.SIGUSR1)
         signal.signal(signal.SIGTERM, node.stop)
         signal.signal(signal.SIGINT, node.stop)
         node.serve()

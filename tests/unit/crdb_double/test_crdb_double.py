@@ -16,7 +16,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "cockroachdb", "double")
+FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "cockroachdb")
 
 _spec = importlib.util.spec_from_file_location(
     "crdb_double", os.path.join(ROOT, "tests", "images", "crdb-double", "crdb_double.py"))
@@ -27,7 +27,8 @@ NOW = 1_700_000_000.0
 
 
 def fixture(name):
-    """Recorded output without the '# ' source header."""
+    """Recorded output: cockroachdb/<name> (sources in SOURCES.yml) or cockroachdb/double/<name> (source in its
+    '# ' header lines, stripped here)."""
     with open(os.path.join(FIXTURES, name)) as f:
         lines = f.read().splitlines(True)
     while lines and lines[0].startswith("# "):
@@ -102,8 +103,8 @@ def run_cli(server, flavour, opts, method, *args):
     return out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("name", ["node_status_all_v22.1.22.csv", "node_status_all_dead_v22.1.22.csv",
-                                  "node_decommission_progress_v22.1.22.csv"])
+@pytest.mark.parametrize("name", ["node_status_all_v22.1.22_decommissioned.csv", "node_status_all_v22.1.22_dead_nodes.csv",
+                                  "node_decommission_v22.1.22_progress.csv"])
 def test_csv_rendering_reproduces_recorded_output(name):
     text = fixture(name)
     headers, rows = csv_table(text)
@@ -111,9 +112,9 @@ def test_csv_rendering_reproduces_recorded_output(name):
 
 
 @pytest.mark.parametrize("name,align", [
-    ("table_node_status_decommission_v23.1.txt", None),
-    ("table_node_decommission_progress_v23.1.txt", "rcrccc"),
-    ("table_node_recommission_v23.1.txt", "rcrccc"),
+    ("double/table_node_status_decommission_v23.1.txt", None),
+    ("node_decommission_v22.2_progress.txt", "rcrccc"),
+    ("double/table_node_recommission_v23.1.txt", "rcrccc"),
 ])
 def test_table_rendering_reproduces_recorded_output(name, align):
     text = fixture(name)
@@ -123,7 +124,7 @@ def test_table_rendering_reproduces_recorded_output(name, align):
 
 def test_timestamps_drop_trailing_zeros_like_the_recordings():
     seen = []
-    for name in ("node_status_all_v22.1.22.csv", "node_status_all_dead_v22.1.22.csv"):
+    for name in ("node_status_all_v22.1.22_decommissioned.csv", "node_status_all_v22.1.22_dead_nodes.csv"):
         headers, rows = csv_table(fixture(name))
         for row in rows:
             for col in ("started_at", "updated_at"):
@@ -136,10 +137,10 @@ def test_timestamps_drop_trailing_zeros_like_the_recordings():
 
 
 def test_status_headers_match_the_recorded_cockroach_header():
-    headers, _ = csv_table(fixture("node_status_all_v22.1.22.csv"))
+    headers, _ = csv_table(fixture("node_status_all_v22.1.22_decommissioned.csv"))
     got, _ = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", True, True, True)
     assert got == headers
-    table_headers, _ = ascii_table(fixture("table_node_status_decommission_v23.1.txt"))
+    table_headers, _ = ascii_table(fixture("double/table_node_status_decommission_v23.1.txt"))
     got, _ = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", show_decommission=True)
     assert got == table_headers
 
@@ -153,7 +154,7 @@ def test_kwbase_headers_follow_the_kwdb_sources():
 
 
 def test_decommissioned_and_gone_nodes_have_the_recorded_null_pattern():
-    headers, rows = csv_table(fixture("node_status_all_v22.1.22.csv"))
+    headers, rows = csv_table(fixture("node_status_all_v22.1.22_decommissioned.csv"))
     recorded = {r[0]: r for r in rows}
     st = state_with({1: {}, 2: {}, 3: {"alive": False, "membership": "decommissioned"},
                      4: {"alive": False, "membership": "decommissioned"}, 6: {}})
@@ -168,7 +169,7 @@ def test_decommissioned_and_gone_nodes_have_the_recorded_null_pattern():
 
 
 def test_a_dead_node_keeps_its_address_and_reports_no_gossiped_replicas():
-    headers, rows = csv_table(fixture("node_status_all_dead_v22.1.22.csv"))
+    headers, rows = csv_table(fixture("node_status_all_v22.1.22_dead_nodes.csv"))
     node8 = dict(zip(headers, [r for r in rows if r[0] == "8"][0]))
     st = state_with({1: {}, 2: {}, 3: {"alive": False}})
     _, got = cd.status_rows(st, NOW, cfg(), "cockroach", True, True, True)
@@ -191,14 +192,14 @@ def test_plain_status_hides_decommissioned_nodes_that_are_gone():
 def test_decommission_rerun_on_a_finished_node_prints_the_recorded_output(tmp_path):
     st = state_with({1: {}, 6: {"alive": False, "membership": "decommissioned"}})
     out, err = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "csv"}, "decommission", ["6"], "none")
-    assert out == fixture("node_decommission_done_v22.1.22.csv")
+    assert out == fixture("node_decommission_v22.1.22_done.csv")
     assert "warning: node 6 is already decommissioning or decommissioned" in err
 
 
 def test_decommission_in_progress_prints_the_recorded_csv(tmp_path):
     st = state_with({1: {}, 6: {"membership": "decommissioning", "replicas": 24}})
     out, _ = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "csv"}, "decommission", ["6"], "none")
-    assert out == fixture("node_decommission_progress_v22.1.22.csv")
+    assert out == fixture("node_decommission_v22.1.22_progress.csv")
 
 
 def test_decommission_tables_match_the_recorded_progress_and_confirmation(tmp_path):
@@ -206,18 +207,18 @@ def test_decommission_tables_match_the_recorded_progress_and_confirmation(tmp_pa
                      5: {"membership": "decommissioning", "replicas": 34, "draining": True}})
     server = FakeServer(tmp_path, st)
     out, _ = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
-    assert out == fixture("table_node_decommission_progress_v23.1.txt")
+    assert out == fixture("node_decommission_v22.2_progress.txt")
     for nid in ("4", "5"):
         st["nodes"][nid]["replicas"] = {"v": 0.0, "ts": 2}
     out, _ = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
-    assert out == fixture("table_node_decommission_done_v23.1.txt")
+    assert out == fixture("node_decommission_v22.2_done.txt")
     assert cd.node_view(st, 4, NOW, cfg())["membership"] == "decommissioned"
 
 
 def test_decommissioning_a_dead_node_finishes_at_once_like_the_recording(tmp_path):
     st = state_with({1: {"alive": False, "draining": True}, 2: {}, 3: {}, 4: {}})
     out, _ = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "table"}, "decommission", ["1"], "none")
-    assert out == fixture("table_node_decommission_dead_v23.1.txt")
+    assert out == fixture("node_decommission_v22.2_dead_node.txt")
 
 
 def test_wait_all_polls_until_the_replicas_are_gone(tmp_path):
@@ -245,7 +246,7 @@ def test_recommission_matches_the_recording_and_refuses_a_decommissioned_node(tm
                      2: {"membership": "decommissioned", "alive": False}, 3: {}})
     server = FakeServer(tmp_path, st, cfg(replicas=73))
     out, _ = run_cli(server, "cockroach", {"format": "table"}, "recommission", ["1"])
-    assert out == fixture("table_node_recommission_v23.1.txt")
+    assert out == fixture("double/table_node_recommission_v23.1.txt")
     with pytest.raises(cd.DoubleError, match="can only recommission a decommissioning node; n2 found to be "
                                              "decommissioned"):
         run_cli(server, "cockroach", {"format": "table"}, "recommission", ["2"])
@@ -263,7 +264,7 @@ def test_drain_prints_the_recorded_progress_and_makes_the_node_unready(tmp_path)
     st = state_with({1: {}, 2: {}})
     server = FakeServer(tmp_path, st, cfg(replicas=150))
     out, err = run_cli(server, "cockroach", {}, "drain", ["1"])
-    assert err + out == fixture("node_drain_v23.1.txt")
+    assert err + out == fixture("double/node_drain_v23.1.txt")
     assert server.node.ready() is False
 
 
@@ -274,7 +275,7 @@ def test_init_once_then_the_recorded_error(tmp_path):
     assert node.node_id == 1 and cd.setting(node.state, "version") == "23.2"
     with pytest.raises(cd.DoubleError) as e:
         run_cli(node.handle, "cockroach", {}, "init")
-    assert "ERROR: %s\n" % e.value.msg == fixture("init_already_initialized.txt")
+    assert "ERROR: %s\n" % e.value.msg == fixture("double/init_already_initialized.txt")
 
 
 def test_join_hands_out_distinct_ids_and_a_restart_keeps_its_id(tmp_path):
@@ -375,11 +376,20 @@ def test_sql_subset_and_errors():
         run("ALTER TABLE smoke.kv ADD COLUMN z INT")
 
 
-def test_main_reports_errors_like_the_real_cli(capsys):
+def test_main_reports_errors_like_the_real_cli(capsys, monkeypatch):
     rc = cd.main(["--program", "cockroach", "node", "status", "--insecure", "--host=127.0.0.1:1"])
     err = capsys.readouterr().err
     assert rc == 1
-    assert err.startswith("ERROR: cannot dial server.") and err.endswith('Failed running "node status"\n')
+    assert err.startswith("ERROR: cannot dial server.") and err.endswith(
+        "\n\ndial tcp 127.0.0.1:1: connect: connection refused\nFailed running \"node status\"\n")
+
+    def no_such_host(*args, **kwargs):
+        raise cd.socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(cd.socket, "create_connection", no_such_host)
+    assert cd.main(["--program", "cockroach", "sql", "--url", "postgresql://u@gcp-us-east4.crdb.io:26257/db",
+                    "-e", "SELECT 1"]) == 1
+    assert capsys.readouterr().err == fixture("error_cannot_dial_no_such_host.txt")
 
 
 def test_version_is_labelled_as_a_test_double(capsys, monkeypatch):
@@ -401,3 +411,12 @@ def test_argument_parsing_accepts_the_statefulset_command_line():
     assert cd.target_address({"url": "postgresql://root@db-public:26257/defaultdb?sslmode=disable"}) == \
         "db-public:26257"
     assert cd.store_path("path=/cockroach/cockroach-data,size=1GiB", "x") == "/cockroach/cockroach-data"
+
+
+def test_peers_skip_the_node_itself_and_prefer_advertised_addresses(tmp_path):
+    node = cd.Node({"store": str(tmp_path / "s"), "advertise-addr": "db-2.db.ns.svc.cluster.local:26257",
+                    "join": "db-0.db,db-1.db,db-2.db"}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    assert node.peers() == ["db-0.db", "db-1.db"]
+    node.state = state_with({1: {"address": "db-0.db.ns.svc.cluster.local:26257"},
+                             3: {"address": "db-2.db.ns.svc.cluster.local:26257"}})
+    assert node.peers() == ["db-0.db.ns.svc.cluster.local:26257"]
