@@ -434,6 +434,10 @@ def execute_sql(state, statement, database, now, writer):
         names = [c[0] for c in columns]
         state["tables"][name] = {"columns": columns, "pk": names.index(pk) if pk in names else None, "ts": now}
         return {"tag": "CREATE TABLE"}
+    returning = None
+    rm = re.match(r"^(.*?) RETURNING (.+)$", s, re.I)
+    if rm and re.match(r"^(INSERT|UPSERT) ", s, re.I):
+        s, returning = rm.group(1), rm.group(2).strip()
     m = re.match(r"^(INSERT|UPSERT) INTO (%s) ?(?:\(([^)]*)\))? ?VALUES ?(.+?)( ON CONFLICT.*DO NOTHING)?$" % Sql.IDENT,
                  s, re.I)
     if m:
@@ -442,7 +446,7 @@ def execute_sql(state, statement, database, now, writer):
         colnames = [c[0] for c in table["columns"]]
         target = [c.strip().lower() for c in m.group(3).split(",")] if m.group(3) else colnames
         rows = state["rows"].setdefault(name, {})
-        count = 0
+        count, written = 0, []
         for tup in Sql.split_top(m.group(4)):
             if not (tup.startswith("(") and tup.endswith(")")):
                 raise DoubleError('at or near "%s": syntax error' % tup[:20], ["SQLSTATE: 42601"])
@@ -459,7 +463,10 @@ def execute_sql(state, statement, database, now, writer):
                 raise DoubleError('duplicate key value violates unique constraint "%s_pkey"' % name.split(".")[1],
                                   ["SQLSTATE: 23505", "DETAIL: Key (%s)=(%s) already exists." % (pkcol, row[table["pk"]])])
             rows[key] = {"v": row, "ts": now, "w": writer}
+            written.append(row)
             count += 1
+        if returning:
+            return returning_result(returning, colnames, written)
         return {"tag": "INSERT 0 %d" % count}
     m = re.match(r"^DELETE FROM (%s)(?: WHERE (\w+) ?= ?(.+))?$" % Sql.IDENT, s, re.I)
     if m:
@@ -510,6 +517,20 @@ def execute_sql(state, statement, database, now, writer):
     if up in ("BEGIN", "COMMIT"):
         return {"tag": up}
     raise DoubleError("%s: statement not implemented by this test double: %s" % (DOUBLE_NAME, s),
+                      ["SQLSTATE: 0A000"])
+
+
+def returning_result(expr, colnames, rows):
+    """RETURNING <col> or concat('<literal>', <col>): the forms the roles use to tell a write from a no-op."""
+    m = re.match(r"^concat\('((?:[^']|'')*)', ?(\w+)\)$", expr, re.I)
+    if m and m.group(2).lower() in colnames:
+        idx = colnames.index(m.group(2).lower())
+        return {"columns": ["concat"], "types": ["STRING"],
+                "rows": [[m.group(1).replace("''", "'") + str(r[idx])] for r in rows]}
+    if expr.lower() in colnames:
+        idx = colnames.index(expr.lower())
+        return {"columns": [expr.lower()], "types": ["STRING"], "rows": [[r[idx]] for r in rows]}
+    raise DoubleError("%s: RETURNING %s is not implemented by this test double" % (DOUBLE_NAME, expr),
                       ["SQLSTATE: 0A000"])
 
 

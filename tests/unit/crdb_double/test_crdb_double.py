@@ -372,6 +372,11 @@ def test_sql_subset_and_errors():
     res = run("SHOW CLUSTER SETTING cluster.preserve_downgrade_option")
     assert cd.render(res["columns"], res["rows"], "csv") == "cluster.preserve_downgrade_option\n23.1\n"
     assert run("DELETE FROM smoke.kv WHERE k = 2") == {"tag": "DELETE 1"}
+    assert run("CREATE TABLE dok (id STRING PRIMARY KEY, v STRING)") == {"tag": "CREATE TABLE"}
+    insert = "INSERT INTO dok VALUES ('a1', 'x') ON CONFLICT DO NOTHING RETURNING concat('inserted=', id)"
+    res = run(insert)
+    assert cd.render(res["columns"], res["rows"], "csv") == "concat\ninserted=a1\n"
+    assert run(insert)["rows"] == []
     with pytest.raises(cd.DoubleError, match="not implemented by this test double"):
         run("ALTER TABLE smoke.kv ADD COLUMN z INT")
 
