@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Run integration targets against the live cluster (tests/cluster/up.sh brings it up or reuses it).
+#   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--no-images] [--list] [TARGET...]
+# Each target (tests/integration/targets/<name>/, role-shaped: tasks/main.yml, defaults/, files/, aliases) runs in a
+# generated play that includes it as a role, on localhost with connection local, or on the cluster's node hosts
+# (group dok_nodes) when its aliases say `hosts/nodes`. Aliases also name tiers (slow, cassandra, ...) and images
+# (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all.
+# Logs go to tests/output/integration/<target>.log; the last line is "N passed, N failed[, N skipped]".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+targets_dir=$here/targets
+out=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
+NO_CLUSTER_REASON="no cluster possible on this host"
+
+all=0 images=1 list=0
+tiers=() excludes=() selected=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --all) all=1 ;;
+    --tier) tiers+=("$2"); shift ;;
+    --exclude) excludes+=("$2"); shift ;;
+    --no-images) images=0 ;;
+    --list) list=1 ;;
+    -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) selected+=("${1%/}") ;;
+  esac
+  shift
+done
+
+aliases_of() { [ -f "$targets_dir/$1/aliases" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$targets_dir/$1/aliases"; }
+has_alias() { aliases_of "$1" | grep -qx "$2"; }
+
+if [ ${#selected[@]} -eq 0 ]; then
+  if [ "$all" = 0 ] && [ ${#tiers[@]} -eq 0 ]; then
+    echo "run.sh: name targets, --all or --tier ALIAS (targets: $(ls "$targets_dir" | tr '\n' ' '))" >&2
+    exit 2
+  fi
+  for d in "$targets_dir"/*/; do
+    t=$(basename "$d")
+    has_alias "$t" disabled && continue
+    if [ ${#tiers[@]} -gt 0 ]; then
+      keep=0
+      for tier in "${tiers[@]}"; do has_alias "$t" "$tier" && keep=1; done
+      [ "$keep" = 1 ] || continue
+    fi
+    selected+=("$t")
+  done
+fi
+run=()
+for t in "${selected[@]}"; do
+  [ -f "$targets_dir/$t/tasks/main.yml" ] || { echo "run.sh: no target $t (missing $targets_dir/$t/tasks/main.yml)" >&2; exit 2; }
+  skip=0
+  for e in "${excludes[@]+"${excludes[@]}"}"; do has_alias "$t" "$e" && skip=1; done
+  [ "$skip" = 1 ] || run+=("$t")
+done
+if [ "$list" = 1 ]; then printf '%s\n' "${run[@]}"; exit 0; fi
+
+mkdir -p "$out"
+declare -A result seconds reason
+summary() {
+  local passed=0 failed=0 skipped=0 bad_skip=0 t
+  echo
+  printf '%-28s %-8s %8s\n' target result seconds
+  for t in "${run[@]}"; do
+    printf '%-28s %-8s %8s\n' "$t" "${result[$t]:-not run}" "${seconds[$t]:--}"
+    case "${result[$t]:-}" in
+      passed) passed=$((passed + 1)) ;;
+      skipped) skipped=$((skipped + 1)); [ "${reason[$t]}" = "$NO_CLUSTER_REASON" ] || bad_skip=1 ;;
+      *) failed=$((failed + 1)) ;;
+    esac
+  done
+  echo
+  if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+  [ "$failed" -eq 0 ] && [ "$bad_skip" -eq 0 ]
+}
+skip_loudly() {
+  local t=$1 why=$2
+  result[$t]=skipped reason[$t]=$why
+  printf '\n!!!!!!!! SKIPPED %s: %s !!!!!!!!\n\n' "$t" "$why" >&2
+}
+
+if ! . "$repo/tests/cluster/env.sh" 2>/dev/null; then
+  if ! "$repo/tests/cluster/up.sh" >"$out/cluster-up.log" 2>&1; then
+    cat "$out/cluster-up.log" >&2
+    for t in "${run[@]}"; do skip_loudly "$t" "$NO_CLUSTER_REASON"; done
+    summary
+    exit $?
+  fi
+  . "$repo/tests/cluster/env.sh"
+fi
+echo "cluster: $DOK_CLUSTER ($KUBECONFIG)"
+
+if [ "$images" = 1 ]; then
+  wanted=()
+  for t in "${run[@]}"; do
+    while read -r a; do case "$a" in image/*) wanted+=("${a#image/}") ;; esac; done < <(aliases_of "$t")
+  done
+  if [ ${#wanted[@]} -gt 0 ]; then
+    mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
+    start=$SECONDS
+    case "$DOK_CLUSTER" in
+      toolkit) "$repo/tests/images/build.sh" --load "${wanted[@]}" 2>&1 | tee "$out/images.log" ;;
+      kind)
+        for i in "${wanted[@]}"; do
+          tar=$(. "$repo/tests/images/lib.sh"; dok_build_image "$i") && kind load image-archive --name "$DOK_KIND_NAME" "$tar"
+        done 2>&1 | tee "$out/images.log" ;;
+      *) echo "images: $DOK_CLUSTER cluster: load ${wanted[*]} yourself (tests/images/build.sh prints the tarballs)" | tee "$out/images.log" ;;
+    esac
+    [ "${PIPESTATUS[0]}" = 0 ] || { echo "run.sh: building or loading images failed (log: $out/images.log)" >&2; exit 1; }
+    echo "images: ${wanted[*]} ready in $((SECONDS - start)) s"
+  fi
+fi
+
+python=$(command -v python3)
+[ -x "$repo/.venv/bin/python" ] && python=$repo/.venv/bin/python
+inventory=$out/inventory.ini
+{
+  echo "localhost ansible_connection=local ansible_python_interpreter=$python"
+  echo "[dok_nodes]"
+  if [ "$DOK_CLUSTER" = toolkit ]; then
+    for n in $(kubectl get nodes -o jsonpath='{.items[*].metadata.name}'); do
+      i=${n##*-}
+      echo "$n ansible_connection=local ansible_python_interpreter=$python dok_it_node_base_dir=$DOK_K8S_STATE/node-$i/pv"
+    done
+  fi
+} >"$inventory"
+
+for t in "${run[@]}"; do
+  hosts=localhost
+  if has_alias "$t" hosts/nodes; then
+    hosts=dok_nodes
+    if ! grep -q '^dok-node' "$inventory"; then
+      skip_loudly "$t" "needs node hosts that share this machine's filesystem (offline toolkit cluster); $DOK_CLUSTER has none"
+      continue
+    fi
+  fi
+  play=$out/$t.play.yml
+  cat >"$play" <<PLAY
+- name: Run the integration target $t
+  hosts: $hosts
+  connection: local
+  gather_facts: false
+  vars:
+    dok_it_target: $t
+    dok_it_namespace: dok-it-$t
+    dok_it_cluster: $DOK_CLUSTER
+  tasks:
+    - name: Include the target $t
+      ansible.builtin.include_role:
+        name: $t
+PLAY
+  echo "=== $t"
+  start=$SECONDS
+  if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
+      ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_DISPLAY_SKIPPED_HOSTS=0 \
+      ansible-playbook -i "$inventory" "$play" ${DOK_IT_VERBOSE:+-v}) >"$out/$t.log" 2>&1; then
+    result[$t]=passed
+  else
+    result[$t]=failed
+    tail -n 40 "$out/$t.log" | sed 's/^/    /'
+  fi
+  seconds[$t]=$((SECONDS - start))
+  echo "=== $t: ${result[$t]} in ${seconds[$t]} s (log: ${out#"$repo"/}/$t.log)"
+done
+summary
