@@ -1,0 +1,392 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render every db_cluster template for every engine and option set, validate against the Kubernetes schemas."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import functools
+import os
+
+import pytest
+import yaml
+
+kubernetes_validate = pytest.importorskip("kubernetes_validate")
+
+from ansible.parsing.dataloader import DataLoader  # noqa: E402
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402
+from ansible.template import Templar, trust_as_template  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROLE = os.path.join(ROOT, "roles", "db_cluster")
+K8S_VERSIONS = ("1.30.0", "1.34.0")
+PASSWORD = "unit-test-root-pw"
+USER_PASSWORD = "unit-test-user-pw"
+
+init_plugin_loader()
+
+CASES = {
+    "cockroachdb-insecure": {"db_cluster_engine": "cockroachdb"},
+    "cockroachdb-tls-locality": {
+        "db_cluster_engine": "cockroachdb",
+        "db_cluster_cockroach_insecure": False,
+        "db_cluster_cockroach_tls_secret": "crdb-node-certs",
+        "db_cluster_cockroach_client_tls_secret": "crdb-client-certs",
+        "db_cluster_cockroach_locality": "region=eu,zone=a",
+        "db_cluster_cockroach_extra_args": ["--max-offset=250ms"],
+        "db_cluster_replicas": 5,
+        "db_cluster_anti_affinity": "required",
+        "db_cluster_storage_class": "local-storage",
+        "db_cluster_service_type": "NodePort",
+        "db_cluster_tolerations": [{"key": "db", "operator": "Exists", "effect": "NoSchedule"}],
+        "db_cluster_node_selector": {"disktype": "ssd"},
+        "db_cluster_pod_annotations": {"example.com/scrape": "true"},
+    },
+    "kaiwudb-kwbase": {
+        "db_cluster_engine": "kaiwudb",
+        "db_cluster_cockroach_binary": "kwbase",
+        "db_cluster_replicas": 1,
+        "db_cluster_anti_affinity": "none",
+    },
+    "kaiwudb-bini-tls": {
+        "db_cluster_engine": "kaiwudb",
+        "db_cluster_cockroach_binary": "bini",
+        "db_cluster_cockroach_insecure": False,
+        "db_cluster_cockroach_tls_secret": "bini-node",
+        "db_cluster_cockroach_client_tls_secret": "bini-client",
+    },
+    "cassandra-one-rack": {"db_cluster_engine": "cassandra"},
+    "cassandra-racks": {
+        "db_cluster_engine": "cassandra",
+        "db_cluster_cassandra_racks": [
+            {"name": "r1", "replicas": 2, "node_selector": {"topology.kubernetes.io/zone": "a"}},
+            {"name": "r2", "replicas": 1},
+            {"name": "r3", "replicas": 3},
+        ],
+        "db_cluster_cassandra_readiness_command": ["/bin/bash", "-c", "nodetool statusbinary | grep -q running"],
+        "db_cluster_service_type": "LoadBalancer",
+        "db_cluster_service_annotations": {"example.com/internal": "true"},
+        "db_cluster_service_load_balancer_source_ranges": ["198.18.0.0/15"],
+    },
+    "mariadb-statefulset": {"db_cluster_engine": "mariadb", "db_cluster_mariadb_root_password": PASSWORD},
+    "mariadb-deployment-lb-wordpress": {
+        "db_cluster_engine": "mariadb",
+        "db_cluster_mariadb_workload": "deployment",
+        "db_cluster_mariadb_root_password": PASSWORD,
+        "db_cluster_mariadb_user": "wp",
+        "db_cluster_mariadb_password": USER_PASSWORD,
+        "db_cluster_mariadb_config": {"max_connections": 200, "innodb_buffer_pool_size": "256M"},
+        "db_cluster_service_type": "LoadBalancer",
+        "db_cluster_service_annotations": {"service.kubernetes.io/qcloud-loadbalancer-internal-subnetid": "subnet-x"},
+        "db_cluster_wordpress_enabled": True,
+        "db_cluster_wordpress_service_type": "NodePort",
+        "db_cluster_wordpress_resources": {"requests": {"cpu": "100m"}},
+    },
+    "mariadb-existing-secret-admin-ping": {
+        "db_cluster_engine": "mariadb",
+        "db_cluster_mariadb_root_password_secret": "corp-mariadb",
+        "db_cluster_mariadb_root_password_key": "password",
+        "db_cluster_mariadb_probe": "admin_ping",
+        "db_cluster_wordpress_enabled": True,
+    },
+    "mysql-statefulset": {"db_cluster_engine": "mysql", "db_cluster_mariadb_root_password": PASSWORD},
+}
+
+
+def _role_vars():
+    loader = DataLoader()
+    variables = {}
+    for name in ("defaults/main.yml", "vars/main.yml"):
+        variables.update(loader.load_from_file(os.path.join(ROLE, name), trusted_as_template=True))
+    return loader, variables
+
+
+def render(overrides, templates=None):
+    """Render templates like the role does: template lookup, then every YAML document that is not empty."""
+    loader, variables = _role_vars()
+    variables.update({"db_cluster_name": "db1", "db_cluster_namespace": "ns1"})
+    variables.update(overrides)
+    variables["ansible_search_path"] = [ROLE]
+    loader.set_basedir(ROLE)
+    templar = Templar(loader=loader, variables=variables)
+    if templates is None:
+        templates = templar.template(trust_as_template("{{ _db_cluster_manifests[_db_cluster_family] }}"))
+    objects = []
+    for name in templates:
+        text = templar.template(trust_as_template("{{ lookup('ansible.builtin.template', %r) }}" % name))
+        objects.extend(doc for doc in yaml.safe_load_all(text or "") if doc)
+    return objects, templar
+
+
+@functools.lru_cache(maxsize=None)
+def _rendered_case(case):
+    objects, templar = render(CASES[case])
+    family = templar.template(trust_as_template("{{ _db_cluster_family }}"))
+    init = render(CASES[case], ["cockroachdb/job-init.yml.j2"])[0] if family == "cockroachdb" else []
+    return yaml.safe_dump(objects), yaml.safe_dump(init), family
+
+
+def render_case(case):
+    """Rendered objects of a named case (fresh copies), the init Job objects and the engine family."""
+    objects, init, family = _rendered_case(case)
+    return yaml.safe_load(objects), yaml.safe_load(init), family
+
+
+def by_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects, kind, name):
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, "%s/%s: found %d" % (kind, name, len(found))
+    return found[0]
+
+
+def pod_spec(workload):
+    return workload["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_object_validates_strictly(case, version):
+    objects, init, dummy = render_case(case)
+    objects += init
+    assert objects
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail("%s %s/%s invalid for Kubernetes %s: %s" % (
+                case, obj["kind"], obj["metadata"]["name"], version, str(exc).splitlines()[0]))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_contract_labels_and_namespace_on_every_object(case):
+    objects, dummy, dummy = render_case(case)
+    engine = CASES[case]["db_cluster_engine"]
+    for obj in objects:
+        labels = obj["metadata"]["labels"]
+        assert obj["metadata"]["namespace"] == "ns1"
+        assert labels["app.kubernetes.io/name"] == engine
+        assert labels["app.kubernetes.io/instance"] == "db1"
+        assert labels["app.kubernetes.io/managed-by"] == "dok.databases"
+        assert labels["app"] == "db1"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_contract_names(case):
+    objects, dummy, family = render_case(case)
+    engine = CASES[case]["db_cluster_engine"]
+    headless = one(objects, "Service", "db1")
+    assert headless["spec"]["clusterIP"] == "None"
+    public = one(objects, "Service", "db1-public")
+    assert public["spec"]["type"] == CASES[case].get("db_cluster_service_type", "ClusterIP")
+    assert headless["spec"]["selector"] == public["spec"]["selector"]
+    if family == "mariadb":
+        assert not by_kind(objects, "PodDisruptionBudget")
+    else:
+        pdb = one(objects, "PodDisruptionBudget", "db1-budget")
+        assert pdb["spec"]["maxUnavailable"] == 1
+        assert pdb["spec"]["selector"]["matchLabels"] == headless["spec"]["selector"]
+    workloads = by_kind(objects, "StatefulSet") + [d for d in by_kind(objects, "Deployment") if d["metadata"]["name"] == "db1"]
+    assert workloads
+    for workload in workloads:
+        template_labels = workload["spec"]["template"]["metadata"]["labels"]
+        selector = workload["spec"]["selector"]["matchLabels"]
+        assert all(template_labels.get(k) == v for k, v in selector.items())
+        assert all(template_labels.get(k) == v for k, v in headless["spec"]["selector"].items())
+        assert pod_spec(workload)["containers"][0]["name"] == engine
+        if workload["kind"] == "StatefulSet":
+            assert workload["spec"]["serviceName"] == "db1"
+            assert [c["metadata"]["name"] for c in workload["spec"]["volumeClaimTemplates"]] == ["datadir"]
+
+
+def test_cockroach_start_flags_probes_and_drain():
+    objects, dummy, dummy = render_case("cockroachdb-insecure")
+    sts = one(objects, "StatefulSet", "db1")
+    assert sts["spec"]["podManagementPolicy"] == "Parallel"
+    container = pod_spec(sts)["containers"][0]
+    start = container["command"][-1]
+    assert start.startswith("exec /cockroach/cockroach start --insecure ")
+    join = "--join=" + ",".join("db1-%d.db1.ns1.svc.cluster.local:26257" % i for i in range(3))
+    assert join in start.split()
+    assert "--cache=25%" in start.split() and "--max-sql-memory=25%" in start.split()
+    assert "--locality" not in start
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health?ready=1", "port": "http", "scheme": "HTTP"}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert "/cockroach/cockroach node drain --insecure" in container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    assert {p["containerPort"] for p in container["ports"]} == {26257, 8080}
+    public = one(objects, "Service", "db1-public")
+    assert {p["port"] for p in public["spec"]["ports"]} == {26257, 8080}
+    assert one(objects, "Service", "db1")["spec"]["publishNotReadyAddresses"] is True
+
+
+def test_cockroach_tls_mounts_both_secrets_and_uses_https():
+    objects, dummy, dummy = render_case("cockroachdb-tls-locality")
+    sts = one(objects, "StatefulSet", "db1")
+    spec = pod_spec(sts)
+    container = spec["containers"][0]
+    start = container["command"][-1].split()
+    assert "--certs-dir=/cockroach/cockroach-certs" in start and "--insecure" not in start
+    assert "--locality=region=eu,zone=a" in start and "--max-offset=250ms" in start
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    sources = spec["volumes"][0]["projected"]["sources"]
+    assert [s["secret"]["name"] for s in sources] == ["crdb-node-certs", "crdb-client-certs"]
+    keys = [i["key"] for s in sources for i in s["secret"]["items"]]
+    assert sorted(keys) == ["ca.crt", "client.root.crt", "client.root.key", "node.crt", "node.key"]
+    assert spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert spec["nodeSelector"] == {"disktype": "ssd"}
+    assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "local-storage"
+    assert sts["spec"]["replicas"] == 5
+    job = render_case("cockroachdb-tls-locality")[1][0]
+    assert job["metadata"]["name"] == "db1-init"
+    assert job["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"] == "crdb-client-certs"
+
+
+@pytest.mark.parametrize("binary", ["kwbase", "bini"])
+def test_kaiwudb_binary_is_used_everywhere(binary):
+    case = "kaiwudb-kwbase" if binary == "kwbase" else "kaiwudb-bini-tls"
+    objects, dummy, dummy = render_case(case)
+    container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
+    assert container["name"] == "kaiwudb"
+    assert container["command"][-1].startswith("exec %s start " % binary)
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1].startswith("%s node drain " % binary)
+    job = render_case(case)[1][0]
+    script = job["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert "out=$(%s init " % binary in script
+    assert "already been initialized" in script
+
+
+def test_kaiwudb_single_replica_joins_itself_only():
+    objects, dummy, dummy = render_case("kaiwudb-kwbase")
+    start = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]["command"][-1].split()
+    assert "--join=db1-0.db1.ns1.svc.cluster.local:26257" in start
+    assert "affinity" not in pod_spec(one(objects, "StatefulSet", "db1"))
+
+
+def test_cassandra_single_rack_env_and_probes():
+    objects, dummy, dummy = render_case("cassandra-one-rack")
+    sts = one(objects, "StatefulSet", "db1")
+    assert sts["spec"]["podManagementPolicy"] == "OrderedReady"
+    assert sts["spec"]["replicas"] == 3
+    spec = pod_spec(sts)
+    assert spec["terminationGracePeriodSeconds"] >= 120
+    container = spec["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env == {
+        "CASSANDRA_SEEDS": "db1-0.db1.ns1.svc.cluster.local",
+        "CASSANDRA_CLUSTER_NAME": "db1",
+        "CASSANDRA_DC": "dc1",
+        "CASSANDRA_RACK": "rack1",
+        "CASSANDRA_ENDPOINT_SNITCH": "GossipingPropertyFileSnitch",
+        "CASSANDRA_NUM_TOKENS": "16",
+        "MAX_HEAP_SIZE": "512M",
+        "HEAP_NEWSIZE": "128M",
+    }
+    assert container["readinessProbe"]["exec"]["command"] == ["cqlsh", "-e", "SELECT now() FROM system.local"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1] == "nodetool drain"
+    assert [p["port"] for p in one(objects, "Service", "db1-public")["spec"]["ports"]] == [9042]
+
+
+def test_cassandra_one_statefulset_per_rack_with_first_pods_as_seeds():
+    objects, dummy, dummy = render_case("cassandra-racks")
+    stses = by_kind(objects, "StatefulSet")
+    assert [s["metadata"]["name"] for s in stses] == ["db1-r1", "db1-r2", "db1-r3"]
+    assert [s["spec"]["replicas"] for s in stses] == [2, 1, 3]
+    seeds = ",".join("db1-%s-0.db1.ns1.svc.cluster.local" % r for r in ("r1", "r2", "r3"))
+    for sts, rack in zip(stses, ("r1", "r2", "r3")):
+        env = {e["name"]: e["value"] for e in pod_spec(sts)["containers"][0]["env"]}
+        assert env["CASSANDRA_SEEDS"] == seeds
+        assert env["CASSANDRA_RACK"] == rack
+        assert sts["spec"]["selector"]["matchLabels"]["dok.databases/rack"] == rack
+        assert sts["spec"]["serviceName"] == "db1"
+    assert pod_spec(stses[0])["nodeSelector"] == {"topology.kubernetes.io/zone": "a"}
+    assert "nodeSelector" not in pod_spec(stses[1])
+    public = one(objects, "Service", "db1-public")
+    assert public["spec"]["loadBalancerSourceRanges"] == ["198.18.0.0/15"]
+    assert public["metadata"]["annotations"] == {"example.com/internal": "true"}
+
+
+def test_mariadb_statefulset_secret_and_no_plain_password():
+    objects, dummy, dummy = render_case("mariadb-statefulset")
+    assert sorted(o["kind"] for o in objects) == ["Secret", "Service", "Service", "ServiceAccount", "StatefulSet"]
+    secret = one(objects, "Secret", "db1-credentials")
+    assert base64.b64decode(secret["data"]["root-password"]).decode() == PASSWORD
+    sts = one(objects, "StatefulSet", "db1")
+    assert sts["spec"]["replicas"] == 1
+    spec = pod_spec(sts)
+    assert spec["securityContext"] == {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+    container = spec["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MARIADB_ROOT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "db1-credentials", "key": "root-password"}
+    assert container["readinessProbe"]["exec"]["command"][0] == "healthcheck.sh"
+    assert "shutdown" in container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    for obj in objects:
+        if obj["kind"] != "Secret":
+            assert PASSWORD not in yaml.safe_dump(obj)
+
+
+def test_mariadb_deployment_with_wordpress():
+    objects, dummy, dummy = render_case("mariadb-deployment-lb-wordpress")
+    assert not by_kind(objects, "StatefulSet")
+    deployment = one(objects, "Deployment", "db1")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
+    assert volumes["datadir"]["persistentVolumeClaim"]["claimName"] == "datadir-db1-0"
+    assert volumes["config"]["configMap"]["name"] == "db1-config"
+    one(objects, "PersistentVolumeClaim", "datadir-db1-0")
+    config = one(objects, "ConfigMap", "db1-config")["data"]["dok.cnf"]
+    assert config.splitlines() == ["[mysqld]", "innodb_buffer_pool_size = 256M", "max_connections = 200"]
+    env = {e["name"]: e for e in pod_spec(deployment)["containers"][0]["env"]}
+    assert env["MARIADB_USER"]["value"] == "wp"
+    assert env["MARIADB_DATABASE"]["value"] == "wordpress"
+    assert env["MARIADB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "user-password"
+    public = one(objects, "Service", "db1-public")
+    assert public["spec"]["type"] == "LoadBalancer"
+    assert "service.kubernetes.io/qcloud-loadbalancer-internal-subnetid" in public["metadata"]["annotations"]
+    wordpress = one(objects, "Deployment", "db1-wordpress")
+    wp_env = {e["name"]: e for e in pod_spec(wordpress)["containers"][0]["env"]}
+    assert wp_env["WORDPRESS_DB_HOST"]["value"] == "db1-public:3306"
+    assert wp_env["WORDPRESS_DB_USER"]["value"] == "wp"
+    assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "db1-credentials", "key": "user-password"}
+    wp_selector = wordpress["spec"]["selector"]["matchLabels"]
+    db_selector = deployment["spec"]["selector"]["matchLabels"]
+    assert wp_selector["app.kubernetes.io/component"] != db_selector["app.kubernetes.io/component"]
+    assert one(objects, "Service", "db1-wordpress")["spec"]["type"] == "NodePort"
+    one(objects, "PersistentVolumeClaim", "db1-wordpress")
+    for obj in objects:
+        if obj["kind"] != "Secret":
+            dumped = yaml.safe_dump(obj)
+            assert PASSWORD not in dumped and USER_PASSWORD not in dumped
+
+
+def test_mariadb_existing_secret_is_referenced_not_created():
+    objects, dummy, dummy = render_case("mariadb-existing-secret-admin-ping")
+    assert not by_kind(objects, "Secret")
+    container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
+    ref = container["env"][0]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "corp-mariadb", "key": "password"}
+    assert container["readinessProbe"]["exec"]["command"][:2] == ["mariadb-admin", "ping"]
+    wordpress = one(objects, "Deployment", "db1-wordpress")
+    wp_env = {e["name"]: e for e in pod_spec(wordpress)["containers"][0]["env"]}
+    assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
+
+
+def test_mysql_uses_mysql_env_and_admin_ping():
+    objects, dummy, dummy = render_case("mysql-statefulset")
+    container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
+    assert container["name"] == "mysql"
+    assert container["image"].startswith("docker.io/library/mysql:")
+    assert [e["name"] for e in container["env"]] == ["MYSQL_ROOT_PASSWORD"]
+    assert container["readinessProbe"]["exec"]["command"][:2] == ["mysqladmin", "ping"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1].startswith("mysqladmin --user=root")
+
+
+def test_broken_override_fails_validation():
+    """A wrong type that renders fine must be caught by the schema validation the tests above rely on."""
+    objects, dummy = render(dict(CASES["mariadb-statefulset"], db_cluster_image_pull_policy=["IfNotPresent"]))
+    sts = one(objects, "StatefulSet", "db1")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(sts, K8S_VERSIONS[-1], strict=True)
