@@ -267,6 +267,5 @@ class CockroachDBAdapter(EngineAdapter):
                           for pod, e in sorted(pending.items()))))
 
 
-
 def describe(nodes):
     return ", ".join("%s%s" % (n.get("id"), " (%s)" % n["pod"] if n.get("pod") else "") for n in nodes)
