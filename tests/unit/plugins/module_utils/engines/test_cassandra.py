@@ -151,3 +151,21 @@ def test_status_failure_raises_with_hint():
     with pytest.raises(CommandError) as err:
         CASS.status(lambda pod, argv, timeout=None: CommandResult(1, "", text), "cassandra-0")
     assert "not accepting connections" in err.value.msg and "cassandra-0" in err.value.msg
+
+
+@pytest.mark.parametrize("name,nodes,down,states", [
+    ("live/status_5.0.9_3nodes_all_un.txt", 3, 0, {"normal"}),
+    ("live/status_5.0.9_one_dn.txt", 3, 1, {"normal"}),
+    ("live/status_5.0.9_joining.txt", 2, 0, {"normal", "joining"}),
+])
+def test_cassandra_5_ring_recorded_on_the_cluster(name, nodes, down, states):
+    parsed = CASS.parse_status(load("cassandra", name))
+    summary = CASS.summarize(parsed, expected_nodes=3, replication_factor=3)
+    assert (summary["nodes"], summary["dead"]) == (nodes, down)
+    assert set(n["state"] for n in parsed) == states
+    assert summary["healthy"] is (name.endswith("all_un.txt"))
+    assert all(n["datacenter"] == "dc1" and n["rack"] == "rack1" for n in parsed)
+
+
+def test_cassandra_5_joining_mode_recorded_on_the_cluster():
+    assert parse_mode(load("cassandra", "live/netstats_5.0.9_joining.txt")) == "JOINING"
