@@ -188,13 +188,17 @@ class KubeApi(object):
         time.sleep(seconds)
 
 
-def run_module(module, execute):
+def connect(module):
+    return KubeApi(get_api_client(module=module))
+
+
+def run_module(module, execute, connect_api=connect):
     """Build the client from kubernetes.core's auth options, run ``execute(module, kube)``, report.
 
     ``execute`` returns the result dict; any DokError becomes one fail_json carrying its message.
     """
     try:
-        kube = KubeApi(get_api_client(module=module))
+        kube = connect_api(module)
         result = execute(module, kube)
     except DokError as exc:
         module.fail_json(msg=exc.msg, **_jsonable(exc.details))

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The modules' glue: one fail_json per DokError, client errors mapped, execute() wired to module_utils."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import sys
+
+import pytest
+from kubernetes.dynamic.exceptions import ForbiddenError, NotFoundError
+
+from ansible_collections.dok.databases.plugins.module_utils import common
+from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, NotApplicableError
+from ansible_collections.dok.databases.plugins.modules import db_decommission, db_node_status, local_pv
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
+from kube_fake import FakeKube, namespace, statefulset  # noqa: E402  pylint: disable=wrong-import-position
+
+
+class Exit(Exception):
+    pass
+
+
+class Module(object):
+    """Stands in for AnsibleK8SModule: records what the module would report."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.warnings = []
+        self.result = None
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+    def exit_json(self, **kwargs):
+        self.result = kwargs
+        raise Exit()
+
+    def fail_json(self, **kwargs):
+        self.result = dict(kwargs, failed=True)
+        raise Exit()
+
+
+def run(execute, module, kube=None, error=None):
+    def connect(_module):
+        if error:
+            raise error
+        return kube
+    with pytest.raises(Exit):
+        common.run_module(module, execute, connect_api=connect)
+    return module.result
+
+
+def test_dok_error_becomes_one_fail_json_with_details():
+    def execute(module, kube):
+        raise ClusterError("StatefulSet x was not found.", namespace="db")
+    result = run(execute, Module({}), FakeKube())
+    assert result == {"msg": "StatefulSet x was not found.", "namespace": "db", "failed": True}
+
+
+def test_client_configuration_error_says_where_to_look():
+    result = run(lambda m, k: {}, Module({}), error=CoreException("Invalid kube-config file"))
+    assert result["failed"] and "Invalid kube-config file" in result["msg"] and "kubeconfig" in result["msg"]
+
+
+def local_pv_params(**kw):
+    base = {"volumes": [{"node": "n1", "path": "/data/a", "capacity": "1Gi", "name": None}], "name_prefix": "t",
+            "storage_class": "local-storage", "create_storage_class": False, "reclaim_policy": "Retain",
+            "access_modes": ["ReadWriteOnce"], "volume_mode": "Filesystem", "labels": {}, "state": "present",
+            "force": False}
+    base.update(kw)
+    return base
+
+
+def test_local_pv_check_mode_through_the_module():
+    kube = FakeKube([{"kind": "Node", "metadata": {"name": "n1"}}])
+    result = run(local_pv.execute, Module(local_pv_params(), check_mode=True), kube)
+    assert result["changed"] is True and result["actions"][0].startswith("create PersistentVolume t-n1-")
+    assert kube.changes() == []
+    json.dumps(result)
+
+
+def test_local_pv_bad_input_fails_before_any_api_call():
+    kube = FakeKube()
+    result = run(local_pv.execute, Module(local_pv_params(volumes=[
+        {"node": "n1", "path": "relative", "capacity": "1Gi", "name": None}])), kube)
+    assert result["failed"] and "is not absolute" in result["msg"]
+    assert kube.calls == []
+
+
+def target_params(**kw):
+    base = {"engine": "mariadb", "namespace": "db", "statefulset": "db", "label_selector": None, "pod": None,
+            "container": None, "binary": None, "insecure": False, "certs_dir": None, "db_host": "localhost",
+            "port": None, "login_user": None, "login_password": None, "login_password_env": None,
+            "replication_factor": 3, "poll_interval": 5, "exec_timeout": 60, "replicas": 0, "node_ids": None,
+            "pods": None, "force": False, "stall_timeout": 600, "wait_timeout": 60, "pvc_policy": "retain",
+            "scale_down": True, "wait_for": "none", "expected_nodes": None}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("engine", ["mariadb", "mysql"])
+def test_decommission_on_mariadb_is_not_applicable_and_touches_nothing(engine):
+    kube = FakeKube([namespace("db"), statefulset("db", replicas=1)])
+    with pytest.raises(NotApplicableError) as err:
+        db_decommission.execute(Module(target_params(engine=engine)), kube)
+    assert "does not apply to engine %s" % engine in err.value.msg and "Nothing was changed" in err.value.msg
+    assert kube.calls == []
+
+
+def test_node_status_refuses_a_foreign_statefulset():
+    kube = FakeKube([namespace("db"), statefulset("db", ours=False)])
+    with pytest.raises(ClusterError) as err:
+        db_node_status.execute(Module(target_params()), kube)
+    assert "not managed by dok.databases" in err.value.msg
+
+
+class Resource(object):
+    def __init__(self, kind):
+        self.kind = kind
+
+
+class Instance(object):
+    def __init__(self, data):
+        self.data = data
+
+    def to_dict(self):
+        return self.data
+
+
+class ApiErr(Exception):
+    def __init__(self, status, message):
+        super(ApiErr, self).__init__(message)
+        self.status = status
+        self.reason = message
+        self.body = json.dumps({"message": message})
+        self.headers = {}
+
+
+class FakeK8SClient(object):
+    """The K8SClient surface KubeApi uses, failing the way the dynamic client does."""
+
+    def __init__(self, failure=None):
+        self.failure = failure
+        self.seen = []
+
+    def resource(self, kind, api_version):
+        return Resource(kind)
+
+    def _do(self, verb, resource, **params):
+        self.seen.append((verb, resource.kind, params))
+        if self.failure:
+            raise self.failure
+        return Instance({"kind": resource.kind, "items": [], "metadata": {"name": params.get("name")}})
+
+    def get(self, resource, **params):
+        return self._do("get", resource, **params)
+
+    def create(self, resource, definition, **params):
+        return self._do("create", resource, **params)
+
+    def patch(self, resource, definition, **params):
+        return self._do("patch", resource, **params)
+
+    def delete(self, resource, **params):
+        return self._do("delete", resource, **params)
+
+
+def test_kube_api_returns_dicts_and_none_for_missing():
+    api = common.KubeApi(FakeK8SClient())
+    assert api.get("Pod", "db-0", "ns")["metadata"]["name"] == "db-0"
+    assert api.list("Pod", "ns", "app=db") == []
+    assert common.KubeApi(FakeK8SClient(NotFoundError(ApiErr(404, "not found")))).get("Pod", "x", "ns") is None
+    assert common.KubeApi(FakeK8SClient(NotFoundError(ApiErr(404, "not found")))).delete("Pod", "x", "ns") is False
+
+
+def test_kube_api_patch_is_a_merge_patch():
+    client = FakeK8SClient()
+    common.KubeApi(client).patch("StatefulSet", "db", {"spec": {"replicas": 2}}, "ns")
+    assert client.seen[0][2]["content_type"] == "application/merge-patch+json"
+
+
+def test_kube_api_forbidden_names_verb_and_resource():
+    api = common.KubeApi(FakeK8SClient(ForbiddenError(ApiErr(403, 'statefulsets.apps "db" is forbidden'))))
+    with pytest.raises(ClusterError) as err:
+        api.patch("StatefulSet", "db", {}, "ns")
+    assert "403 Forbidden" in err.value.msg and "'patch' verb on statefulsets" in err.value.msg
+
+
+def test_kube_api_unreachable_server():
+    api = common.KubeApi(FakeK8SClient(OSError("Connection refused")))
+    with pytest.raises(ClusterError) as err:
+        api.list("Node")
+    assert "Could not reach the Kubernetes API server" in err.value.msg
+
+
+# Recorded on the offline cluster (v1.34.4): ApiException.reason of an exec into a pod that does not exist.
+HANDSHAKE_404 = (
+    "Handshake status 404 Not Found -+-+- {'audit-id': '04623775-5c5b-4eb0-b862-56124b868d11', 'cache-control': "
+    "'no-cache, private', 'content-type': 'application/json', 'date': 'Sun, 29 Nov 2026 18:32:59 GMT', "
+    "'content-length': '178'} -+-+- {\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+    "\"Failure\",\"message\":\"pods \\\"nopod\\\" not found\",\"reason\":\"NotFound\",\"details\":"
+    "{\"name\":\"nopod\",\"kind\":\"pods\"},\"code\":404}\n")
+
+
+@pytest.mark.parametrize("reason, expected", [
+    (HANDSHAKE_404, 'pods "nopod" not found'),
+    ("plain text", "plain text"),
+])
+def test_handshake_message(reason, expected):
+    assert common.handshake_message(reason) == expected
