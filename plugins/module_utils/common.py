@@ -83,10 +83,12 @@ def api_error(exc, verb, kind, name=None, namespace=None):
     what = _describe(verb, kind, name, namespace)
     if status == 403:
         resource = kind if "/" in kind else kind.lower() + ("es" if kind.endswith("s") else "s")
+        # A websocket exec is authorized as 'get' on pods/exec, and as 'create' too on newer API servers.
+        verbs = "'get' and 'create' verbs" if resource == "pods/exec" else "'%s' verb" % verb
         return ClusterError(
-            "Kubernetes refused to %s (403 Forbidden): %s. Grant the identity used by this task the '%s' verb "
+            "Kubernetes refused to %s (403 Forbidden): %s. Grant the identity used by this task the %s "
             "on %s (Role/ClusterRole), or run with credentials that have it." % (
-                what, _api_message(exc), verb, resource))
+                what, _api_message(exc), verbs, resource))
     if status == 401:
         return ClusterError(
             "Kubernetes rejected the credentials while trying to %s (401 Unauthorized): %s. Check kubeconfig, "

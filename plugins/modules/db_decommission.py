@@ -85,7 +85,7 @@ requirements:
   - kubernetes >= 24.2.0
 notes:
   - The identity used needs C(get)/C(list)/C(patch) on statefulsets, C(get)/C(list) on pods and
-    persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(create) on C(pods/exec).
+    persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(get) and C(create) on C(pods/exec).
 """
 
 EXAMPLES = r"""

@@ -56,7 +56,7 @@ attributes:
 requirements:
   - kubernetes >= 24.2.0
 notes:
-  - The identity used needs C(get)/C(list) on pods and statefulsets and C(create) on C(pods/exec) in the namespace.
+  - The identity used needs C(get)/C(list) on pods and statefulsets and C(get) and C(create) on C(pods/exec) in the namespace.
 """
 
 EXAMPLES = r"""
