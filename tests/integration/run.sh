@@ -5,7 +5,7 @@
 # generated play that includes it as a role, on localhost with connection local, or on the cluster's node hosts
 # (group dok_nodes) when its aliases say `hosts/nodes`. Aliases also name tiers (slow, cassandra, ...) and images
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all.
-# Logs go to tests/output/integration/<target>.log; the last line is "N passed, N failed[, N skipped]".
+# Namespace: dok-it-<target with _ as ->, given as dok_it_namespace. Logs go to tests/output/integration/<target>.log; the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -144,8 +144,9 @@ for t in "${run[@]}"; do
   gather_facts: false
   vars:
     dok_it_target: $t
-    dok_it_namespace: dok-it-$t
+    dok_it_namespace: dok-it-${t//_/-}
     dok_it_cluster: $DOK_CLUSTER
+    dok_it_inventory: $inventory
   tasks:
     - name: Include the target $t
       ansible.builtin.include_role:
