@@ -118,6 +118,7 @@ class StatefulSetOps(object):
         self.poll_interval = max(1, int(poll_interval or 1))
         self.sts = None
         self.name = statefulset
+        self._single_pod = None
 
     @classmethod
     def resolve(cls, kube, namespace, container, statefulset=None, label_selector=None, pod=None,
@@ -152,8 +153,6 @@ class StatefulSetOps(object):
         elif require_statefulset:
             raise ClusterError("This operation needs a StatefulSet: pass statefulset (and namespace).")
         return ops
-
-    _single_pod = None
 
     def describe(self):
         if self.name:
