@@ -77,7 +77,10 @@ options:
     type: str
   login_password:
     description:
-      - Password of O(login_user). Prefer O(login_password_env) so that the password stays in the pod.
+      - Refused with an error when set. A password is never put on a command line inside the pod, where every
+        process could read it; use O(login_password_env) instead.
+      - Kept so that playbooks written for other database modules fail with that explanation instead of an
+        unknown-option error.
     type: str
   login_password_env:
     description:

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 ENGINES = ("cockroachdb", "kaiwudb", "cassandra", "mariadb", "mysql")
@@ -92,6 +93,11 @@ def engine_params(params):
 
     The module option is ``db_host`` because ``host`` is kubernetes.core's API server option.
     """
+    if params.get("login_password"):
+        raise PreconditionError(
+            "login_password was given, but a password is never passed to a command in the pod: command lines are "
+            "visible to every process there. Nothing was done. Put the password in a Secret, expose it to the "
+            "database container as an environment variable, and name that variable with login_password_env.")
     result = dict(params)
     result["host"] = params.get("db_host")
     return result

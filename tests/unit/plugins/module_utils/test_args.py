@@ -12,6 +12,7 @@ import yaml
 
 from ansible_collections.dok.databases.plugins.doc_fragments.db_target import ModuleDocFragment
 from ansible_collections.dok.databases.plugins.module_utils import args
+from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 MODULES = {
@@ -68,3 +69,10 @@ def test_passwords_are_no_log():
     spec = args.node_status_argspec()
     assert spec["login_password"]["no_log"] is True
     assert spec["api_key"]["no_log"] is True
+
+
+def test_engine_params_moves_db_host_and_refuses_inline_passwords():
+    assert args.engine_params({"db_host": "db-0.db", "host": "https://api:6443"})["host"] == "db-0.db"
+    with pytest.raises(PreconditionError) as err:
+        args.engine_params({"db_host": "localhost", "login_password": "secret"})
+    assert "login_password_env" in err.value.msg and "secret" not in err.value.msg
