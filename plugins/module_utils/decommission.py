@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import (
-    ClusterError, NotApplicableError, PreconditionError, WaitTimeout,
+    ClusterError, CommandError, NotApplicableError, ParseError, PreconditionError, WaitTimeout,
 )
 
 ACTIVE, DECOMMISSIONING, DECOMMISSIONED, GONE = "active", "decommissioning", "decommissioned", "gone"
@@ -242,30 +242,40 @@ def plan_decommission(ops, adapter, params):
 
 
 def wait_group(ops, adapter, plan, group, started, samples):
+    """Poll until the group is done. A failed poll (exec timeout, busy database) is retried and never counts as
+    progress; an error the adapter marks ``final`` (the operation itself failed) ends the wait at once.
+    """
     params = plan["params"]
     begin = ops.now()
-    last_key, last_change, last = None, begin, None
+    last_key, last_change, last, error = None, begin, {"targets": {}}, None
     while True:
-        last = adapter.decommission_progress(ops.run, plan["control"], group, plan["pods"])
+        try:
+            last = adapter.decommission_progress(ops.run, plan["control"], group, plan["pods"])
+            error = None
+        except (CommandError, ParseError, ClusterError) as exc:
+            if exc.details.get("final"):
+                raise
+            error = exc.msg
         now = ops.now()
         key = repr(sorted((pod, sorted(entry.items())) for pod, entry in last["targets"].items()))
-        if key != last_key:
+        if error is None and key != last_key:
             last_key, last_change = key, now
             samples.append({"seconds": round(now - started, 1), "targets": last["targets"]})
-        if last["done"]:
+        if error is None and last["done"]:
             return last
         stalled = now - last_change >= params["stall_timeout"]
         if stalled or now - begin >= params["wait_timeout"]:
             raise WaitTimeout(
-                "%s while decommissioning %s: last seen %s. Nothing was scaled down. Check the database (ranges "
+                "%s while decommissioning %s: last seen %s%s. Nothing was scaled down. Check the database (ranges "
                 "or streams that cannot move: too few nodes for the replication factor, placement constraints, a "
                 "node down), then run again to resume." % (
                     "No progress for %s seconds" % params["stall_timeout"] if stalled
                     else "Not finished after %s seconds" % params["wait_timeout"],
                     ", ".join(t["pod"] for t in group),
                     "; ".join("%s: state %s, replicas %s" % (pod, e.get("state"), e.get("replicas"))
-                              for pod, e in sorted(last["targets"].items()))),
-                last=last["targets"], progress=samples, stalled=stalled)
+                              for pod, e in sorted(last["targets"].items())) or "nothing",
+                    "; the last poll failed: %s" % error if error else ""),
+                last=last["targets"], progress=samples, stalled=stalled, error=error)
         ops.sleep(params["poll_interval"])
 
 

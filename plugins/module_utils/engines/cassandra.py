@@ -319,7 +319,7 @@ class CassandraAdapter(EngineAdapter):
             raise CommandError(
                 "nodetool decommission in pod %s stopped with an error (node mode %s): %s. Fix the cause (often "
                 "another node down or a keyspace whose replication factor exceeds the remaining nodes), then run "
-                "again." % (target["pod"], mode, quote_output(log)), log=log)
+                "again." % (target["pod"], mode, quote_output(log)), log=log, final=True)
 
     def finalize_decommission(self, run, control_pod, group, pods=None):
         progress = self.decommission_progress(run, control_pod, group, pods)

@@ -234,7 +234,7 @@ class CockroachDBAdapter(EngineAdapter):
                 raise CommandError(
                     "%s node decommission did not report node %s (pod %s). Check that the node id belongs to this "
                     "cluster (%s node status --decommission)." % (
-                        self.binary, target["node_id"], target["pod"], self.binary))
+                        self.binary, target["node_id"], target["pod"], self.binary), final=True)
             per_target[target["pod"]] = {"state": entry["membership"], "replicas": entry["replicas"]}
         done = all(v["replicas"] == 0 for v in per_target.values()) and (
             parsed["done"] or all(v["state"] == "decommissioned" for v in per_target.values()))

@@ -351,3 +351,33 @@ def test_settings_defaults():
     merged = decommission.settings({"replicas": 3, "force": None})
     assert (merged["force"], merged["stall_timeout"], merged["pvc_policy"], merged["scale_down"]) == (
         False, 600, "retain", True)
+
+
+class FlakyAdapter(FakeAdapter):
+    """Every poll listed in `failures` raises instead of answering."""
+
+    def __init__(self, failures, **kwargs):
+        super(FlakyAdapter, self).__init__(**kwargs)
+        self.failures, self.polls = set(failures), 0
+
+    def decommission_progress(self, run, control_pod, group, pods=None):
+        self.polls += 1
+        if self.polls in self.failures:
+            raise CommandError("cockroach node decommission did not finish within 60 seconds in pod db-0")
+        return super(FlakyAdapter, self).decommission_progress(run, control_pod, group, pods)
+
+
+def test_a_failed_poll_is_retried():
+    ops = FakeOps()
+    result = run_decommission(ops, FlakyAdapter([2]), params(replicas=4), check_mode=False)
+    assert [s["targets"]["db-4"]["replicas"] for s in result["progress"]] == [20, 10, 0]
+    assert ("scale", 4) in ops.mutations()
+
+
+def test_polls_that_keep_failing_end_as_a_stall_that_quotes_the_error():
+    ops = FakeOps()
+    with pytest.raises(WaitTimeout) as err:
+        run_decommission(ops, FlakyAdapter(range(2, 100)), params(replicas=4, stall_timeout=30), check_mode=False)
+    assert "db-4: state decommissioning, replicas 20" in err.value.msg
+    assert "the last poll failed: cockroach node decommission did not finish" in err.value.msg
+    assert ops.mutations() == []

@@ -234,7 +234,7 @@ def test_progress_missing_node_is_an_error():
     run = fake_run(CommandResult(0, load("cockroachdb", "node_decommission_v22.2_progress.txt"), ""))
     with pytest.raises(CommandError) as err:
         CRDB.decommission_progress(run, "c-0", [{"pod": "c-9", "node_id": 9}])
-    assert "did not report node 9" in err.value.msg
+    assert "did not report node 9" in err.value.msg and err.value.details["final"] is True
 
 
 def sequence_run(texts, calls):
