@@ -8,6 +8,8 @@ __metaclass__ = type
 
 import base64
 import functools
+import shlex
+import subprocess
 import os
 
 import pytest
@@ -390,3 +392,23 @@ def test_broken_override_fails_validation():
     sts = one(objects, "StatefulSet", "db1")
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(sts, K8S_VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("case", ["cockroachdb-insecure", "kaiwudb-bini-tls", "cassandra-racks",
+                                  "mariadb-statefulset", "mysql-statefulset"])
+def test_smoke_command_is_one_valid_shell_script(case):
+    """k8s_exec splits the command with shlex: it must give `/bin/sh -c <script>` and the script must parse."""
+    dummy, templar = render(CASES[case], [])
+    command = templar.template(trust_as_template("{{ _db_cluster_smoke_commands[_db_cluster_family] }}"))
+    argv = shlex.split(command)
+    assert argv[:2] == ["/bin/sh", "-c"] and len(argv) == 3
+    script = argv[2]
+    assert subprocess.run(["/bin/sh", "-n", "-c", script], check=False).returncode == 0
+    assert "db1" in script and "dok-smoke-ok" in script
+    assert PASSWORD not in script
+    if CASES[case]["db_cluster_engine"] in ("mariadb", "mysql"):
+        prefix = "MARIADB" if CASES[case]["db_cluster_engine"] == "mariadb" else "MYSQL"
+        assert '--password="$%s_ROOT_PASSWORD"' % prefix in script
+        assert 'SELECT CONCAT(\\"inserted=\\", ROW_COUNT())' in script
+    else:
+        assert "echo inserted=1" in script
