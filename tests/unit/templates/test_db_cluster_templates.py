@@ -412,3 +412,15 @@ def test_smoke_command_is_one_valid_shell_script(case):
         assert 'SELECT CONCAT(\\"inserted=\\", ROW_COUNT())' in script
     else:
         assert "echo inserted=1" in script
+
+
+def test_string_booleans_from_surveys_are_honoured():
+    """AWX surveys and -e pass booleans as strings; "false" must not count as true."""
+    overrides = dict(CASES["cockroachdb-tls-locality"], db_cluster_cockroach_insecure="false")
+    objects, dummy = render(overrides)
+    container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
+    assert "--insecure" not in container["command"][-1]
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    overrides = dict(CASES["mariadb-statefulset"], db_cluster_wordpress_enabled="false")
+    objects, dummy = render(overrides)
+    assert not [o for o in objects if o["metadata"]["name"].endswith("-wordpress")]
