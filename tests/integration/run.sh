@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Run integration targets against the live cluster (tests/cluster/up.sh brings it up or reuses it).
-#   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--no-images] [--list] [TARGET...]
+#   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--no-images] [--list] [--syntax-check]
+#                            [TARGET...]
 # Each target (tests/integration/targets/<name>/, role-shaped: tasks/main.yml, defaults/, files/, aliases) runs in a
 # generated play that includes it as a role, on localhost with connection local, or on the cluster's node hosts
 # (group dok_nodes) when its aliases say `hosts/nodes`. Aliases also name tiers (slow, cassandra, ...) and images
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all.
-# Namespace: dok-it-<target with _ as ->, given as dok_it_namespace. Logs go to tests/output/integration/<target>.log; the last line is "N passed, N failed[, N skipped]".
+# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory.
+# --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
+# the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -13,7 +16,7 @@ targets_dir=$here/targets
 out=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
-all=0 images=1 list=0
+all=0 images=1 list=0 syntax=0
 tiers=() excludes=() selected=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,7 +25,8 @@ while [ $# -gt 0 ]; do
     --exclude) excludes+=("$2"); shift ;;
     --no-images) images=0 ;;
     --list) list=1 ;;
-    -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --syntax-check) syntax=1 images=0 ;;
+    -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) selected+=("${1%/}") ;;
   esac
@@ -81,7 +85,10 @@ skip_loudly() {
   printf '\n!!!!!!!! SKIPPED %s: %s !!!!!!!!\n\n' "$t" "$why" >&2
 }
 
-if ! . "$repo/tests/cluster/env.sh" 2>/dev/null; then
+if [ "$syntax" = 1 ]; then
+  . "$repo/tests/cluster/env.sh" 2>/dev/null || true
+  DOK_CLUSTER=${DOK_CLUSTER:-none}
+elif ! . "$repo/tests/cluster/env.sh" 2>/dev/null; then
   if ! "$repo/tests/cluster/up.sh" >"$out/cluster-up.log" 2>&1; then
     cat "$out/cluster-up.log" >&2
     for t in "${run[@]}"; do skip_loudly "$t" "$NO_CLUSTER_REASON"; done
@@ -90,7 +97,7 @@ if ! . "$repo/tests/cluster/env.sh" 2>/dev/null; then
   fi
   . "$repo/tests/cluster/env.sh"
 fi
-echo "cluster: $DOK_CLUSTER ($KUBECONFIG)"
+echo "cluster: $DOK_CLUSTER (${KUBECONFIG:-no kubeconfig})"
 
 if [ "$images" = 1 ]; then
   wanted=()
@@ -113,13 +120,18 @@ if [ "$images" = 1 ]; then
   fi
 fi
 
+playbook_args=()
+[ -n "${DOK_IT_VERBOSE:-}" ] && playbook_args+=(-v)
+[ "$syntax" = 1 ] && playbook_args+=(--syntax-check)
 python=$(command -v python3)
 [ -x "$repo/.venv/bin/python" ] && python=$repo/.venv/bin/python
 inventory=$out/inventory.ini
 {
   echo "localhost ansible_connection=local ansible_python_interpreter=$python"
   echo "[dok_nodes]"
-  if [ "$DOK_CLUSTER" = toolkit ]; then
+  if [ "$syntax" = 1 ]; then
+    echo "dok-node-0 ansible_connection=local dok_it_node_base_dir=/nonexistent"
+  elif [ "$DOK_CLUSTER" = toolkit ]; then
     for n in $(kubectl get nodes -o jsonpath='{.items[*].metadata.name}'); do
       i=${n##*-}
       echo "$n ansible_connection=local ansible_python_interpreter=$python dok_it_node_base_dir=$DOK_K8S_STATE/node-$i/pv"
@@ -156,7 +168,7 @@ PLAY
   start=$SECONDS
   if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
       ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_DISPLAY_SKIPPED_HOSTS=0 \
-      ansible-playbook -i "$inventory" "$play" ${DOK_IT_VERBOSE:+-v}) >"$out/$t.log" 2>&1; then
+      ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") >"$out/$t.log" 2>&1; then
     result[$t]=passed
   else
     result[$t]=failed
