@@ -71,12 +71,12 @@ random_password() {
 }
 
 temp_server_start() {
-  local dir=$1 i
+  local dir=$1
   shift
   "$@" --datadir="$dir" --skip-networking --default-time-zone=SYSTEM --socket="$SOCKET" \
     --wsrep_on=OFF --loose-innodb_buffer_pool_load_at_startup=0 &
   TEMP_PID=$!
-  for i in $(seq 60); do
+  for _ in $(seq 60); do
     if mariadb --no-defaults --socket="$SOCKET" -uroot -e 'SELECT 1' >/dev/null 2>&1; then return 0; fi
     kill -0 "$TEMP_PID" 2>/dev/null || die "the temporary server for initialization exited"
     sleep 1
@@ -137,7 +137,10 @@ init_datadir() {
 
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
-      *.sh) log "Running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sh)
+        log "Running $f"
+        # shellcheck source=/dev/null
+        if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
       *.sql) log "Running $f"; mariadb --no-defaults --socket="$SOCKET" -uroot -p"$root_pw" \
         ${MARIADB_DATABASE:+--database="$MARIADB_DATABASE"} <"$f" || die "$f failed" ;;
       *.sql.gz) log "Running $f"; gzip -dc "$f" | mariadb --no-defaults --socket="$SOCKET" -uroot -p"$root_pw" \
