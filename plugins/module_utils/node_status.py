@@ -80,8 +80,8 @@ def node_status(ops, adapter, params):
         if ops.now() >= deadline:
             summary = (last or {}).get("summary")
             raise WaitTimeout(
-                "Waited %s seconds (%d polls) for %s to be %s; last %s: %s. Check the pods and the database "
-                "logs, or raise wait_timeout." % (
+                "Waited %s seconds (%d polls) for %s to reach wait_for=%s; last %s: %s. Check the pods and the "
+                "database logs, or raise wait_timeout." % (
                     params.get("wait_timeout"), polls, ops.describe(), wait_for,
                     "error" if last_error else "state", last_error or why),
                 summary=summary, nodes=(last or {}).get("nodes"), polls=polls,
