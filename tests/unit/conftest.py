@@ -12,7 +12,6 @@ if os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections")) and COLLECTIO
     sys.path.insert(0, COLLECTIONS)
 
 
-
 def _importable(name):
     try:
         return importlib.util.find_spec(name) is not None
