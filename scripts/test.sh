@@ -8,6 +8,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT" || exit 1
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
 export PATH="$ROOT/.venv/bin:$PATH"
+# Plain output when it goes to a log (CI) rather than a terminal.
+[ -t 1 ] || export NO_COLOR=1
 
 stages=(setup unit sanity lint yamllint argspecs changelog build integration)
 [ "$#" -eq 0 ] || stages=("$@")
