@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """crdb-double: a TEST DOUBLE of the `cockroach` / `kwbase` command line. It is NOT CockroachDB or KaiwuDB.
@@ -11,6 +10,8 @@ drain`, `sql -e` for a handful of statements, and `version`. The output of `node
 """
 
 from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import faulthandler
 import json
