@@ -95,7 +95,7 @@ init_datadir() {
   log "Initializing database files in $work"
   rm -rf "$work"
   mkdir -p "$work"
-  mariadb-install-db --no-defaults --datadir="$work" --auth-root-authentication-method=normal --skip-test-db \
+  mariadb-install-db --no-defaults --rpm --datadir="$work" --auth-root-authentication-method=normal --skip-test-db \
     --skip-name-resolve >/dev/null \
     || die "mariadb-install-db failed"
   log "Starting a temporary server"
