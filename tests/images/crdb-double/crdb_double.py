@@ -888,7 +888,7 @@ class Node(object):
 
         class HttpHandler(BaseHTTPRequestHandler):
             def do_GET(self):
-                path, _, query = self.path.partition("?")
+                path, _sep, query = self.path.partition("?")
                 if path != "/health":
                     self.send_response(404)
                     self.end_headers()
@@ -947,7 +947,7 @@ def store_path(spec, default):
 def split_hostport(text, default_port):
     text = (text or "").strip()
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, _sep, rest = text[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") and rest[1:] else default_port
     if text.count(":") == 1:
         host, port = text.split(":")

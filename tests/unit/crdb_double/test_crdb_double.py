@@ -137,17 +137,17 @@ def test_timestamps_drop_trailing_zeros_like_the_recordings():
 
 
 def test_status_headers_match_the_recorded_cockroach_header():
-    headers, _ = csv_table(fixture("node_status_all_v22.1.22_decommissioned.csv"))
-    got, _ = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", True, True, True)
+    headers, _rows = csv_table(fixture("node_status_all_v22.1.22_decommissioned.csv"))
+    got, _rows = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", True, True, True)
     assert got == headers
-    table_headers, _ = ascii_table(fixture("double/table_node_status_decommission_v23.1.txt"))
-    got, _ = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", show_decommission=True)
+    table_headers, _rows = ascii_table(fixture("double/table_node_status_decommission_v23.1.txt"))
+    got, _rows = cd.status_rows(state_with({1: {}}), NOW, cfg(), "cockroach", show_decommission=True)
     assert got == table_headers
 
 
 def test_kwbase_headers_follow_the_kwdb_sources():
     # KWDB/KWDB kwbase/pkg/cli/node.go: baseNodeColumnHeaders (+ start_mode), decommission columns without membership
-    got, _ = cd.status_rows(state_with({1: {}}), NOW, cfg(), "kwbase", show_decommission=True)
+    got, _rows = cd.status_rows(state_with({1: {}}), NOW, cfg(), "kwbase", show_decommission=True)
     assert got == ["id", "address", "sql_address", "build", "started_at", "updated_at", "locality", "start_mode",
                    "is_available", "is_live", "gossiped_replicas", "is_decommissioning", "is_draining"]
     assert cd.FLAVOURS["kwbase"]["decommission"] == ["id", "is_live", "replicas", "is_decommissioning", "is_draining"]
@@ -158,7 +158,7 @@ def test_decommissioned_and_gone_nodes_have_the_recorded_null_pattern():
     recorded = {r[0]: r for r in rows}
     st = state_with({1: {}, 2: {}, 3: {"alive": False, "membership": "decommissioned"},
                      4: {"alive": False, "membership": "decommissioned"}, 6: {}})
-    _, got = cd.status_rows(st, NOW, cfg(), "cockroach", True, True, True)
+    _headers, got = cd.status_rows(st, NOW, cfg(), "cockroach", True, True, True)
     by_id = {str(r[0]): r for r in got}
     assert sorted(by_id) == sorted(recorded)
     for nid in recorded:
@@ -172,7 +172,7 @@ def test_a_dead_node_keeps_its_address_and_reports_no_gossiped_replicas():
     headers, rows = csv_table(fixture("node_status_all_v22.1.22_dead_nodes.csv"))
     node8 = dict(zip(headers, [r for r in rows if r[0] == "8"][0]))
     st = state_with({1: {}, 2: {}, 3: {"alive": False}})
-    _, got = cd.status_rows(st, NOW, cfg(), "cockroach", True, True, True)
+    _headers, got = cd.status_rows(st, NOW, cfg(), "cockroach", True, True, True)
     dead = dict(zip(headers, got[2]))
     for col in ("is_available", "is_live", "gossiped_replicas", "is_decommissioning", "membership", "is_draining"):
         assert str(dead[col]) == node8[col], col
@@ -183,7 +183,7 @@ def test_a_dead_node_keeps_its_address_and_reports_no_gossiped_replicas():
 
 def test_plain_status_hides_decommissioned_nodes_that_are_gone():
     st = state_with({1: {}, 2: {"alive": False, "membership": "decommissioned"}})
-    _, rows = cd.status_rows(st, NOW, cfg(), "cockroach")
+    _headers, rows = cd.status_rows(st, NOW, cfg(), "cockroach")
     assert [r[0] for r in rows] == [1]
     with pytest.raises(cd.DoubleError, match="node 7 doesn't exist"):
         cd.status_rows(st, NOW, cfg(), "cockroach", node_id=7)
@@ -198,7 +198,7 @@ def test_decommission_rerun_on_a_finished_node_prints_the_recorded_output(tmp_pa
 
 def test_decommission_in_progress_prints_the_recorded_csv(tmp_path):
     st = state_with({1: {}, 6: {"membership": "decommissioning", "replicas": 24}})
-    out, _ = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "csv"}, "decommission", ["6"], "none")
+    out, _err = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "csv"}, "decommission", ["6"], "none")
     assert out == fixture("node_decommission_v22.1.22_progress.csv")
 
 
@@ -206,18 +206,18 @@ def test_decommission_tables_match_the_recorded_progress_and_confirmation(tmp_pa
     st = state_with({1: {}, 4: {"membership": "decommissioning", "replicas": 39, "draining": True},
                      5: {"membership": "decommissioning", "replicas": 34, "draining": True}})
     server = FakeServer(tmp_path, st)
-    out, _ = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
+    out, _err = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
     assert out == fixture("node_decommission_v22.2_progress.txt")
     for nid in ("4", "5"):
         st["nodes"][nid]["replicas"] = {"v": 0.0, "ts": 2}
-    out, _ = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
+    out, _err = run_cli(server, "cockroach", {"format": "table"}, "decommission", ["4", "5"], "none")
     assert out == fixture("node_decommission_v22.2_done.txt")
     assert cd.node_view(st, 4, NOW, cfg())["membership"] == "decommissioned"
 
 
 def test_decommissioning_a_dead_node_finishes_at_once_like_the_recording(tmp_path):
     st = state_with({1: {"alive": False, "draining": True}, 2: {}, 3: {}, 4: {}})
-    out, _ = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "table"}, "decommission", ["1"], "none")
+    out, _err = run_cli(FakeServer(tmp_path, st), "cockroach", {"format": "table"}, "decommission", ["1"], "none")
     assert out == fixture("node_decommission_v22.2_dead_node.txt")
 
 
@@ -245,7 +245,7 @@ def test_recommission_matches_the_recording_and_refuses_a_decommissioned_node(tm
     st = state_with({1: {"alive": False, "membership": "decommissioning", "replicas": 73, "draining": True},
                      2: {"membership": "decommissioned", "alive": False}, 3: {}})
     server = FakeServer(tmp_path, st, cfg(replicas=73))
-    out, _ = run_cli(server, "cockroach", {"format": "table"}, "recommission", ["1"])
+    out, _err = run_cli(server, "cockroach", {"format": "table"}, "recommission", ["1"])
     assert out == fixture("double/table_node_recommission_v23.1.txt")
     with pytest.raises(cd.DoubleError, match="can only recommission a decommissioning node; n2 found to be "
                                              "decommissioned"):
@@ -254,7 +254,7 @@ def test_recommission_matches_the_recording_and_refuses_a_decommissioned_node(tm
 
 def test_kwbase_decommission_ends_without_a_decommissioned_state(tmp_path):
     st = state_with({1: {}, 4: {"membership": "decommissioning", "replicas": 0}})
-    out, _ = run_cli(FakeServer(tmp_path, st, flavour="kwbase"), "kwbase", {"format": "csv"}, "decommission", ["4"],
+    out, _err = run_cli(FakeServer(tmp_path, st, flavour="kwbase"), "kwbase", {"format": "csv"}, "decommission", ["4"],
                      "none")
     assert out == "id,is_live,replicas,is_decommissioning,is_draining\n4,true,0,true,false\n" + cd.DECOMMISSION_DONE
     assert st["nodes"]["4"]["membership"]["v"] == "decommissioning"
@@ -270,7 +270,7 @@ def test_drain_prints_the_recorded_progress_and_makes_the_node_unready(tmp_path)
 
 def test_init_once_then_the_recorded_error(tmp_path):
     node = cd.Node({"store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.2.4"}, cfg())
-    out, _ = run_cli(node.handle, "cockroach", {}, "init")
+    out, _err = run_cli(node.handle, "cockroach", {}, "init")
     assert out == "Cluster successfully initialized\n"
     assert node.node_id == 1 and cd.setting(node.state, "version") == "23.2"
     with pytest.raises(cd.DoubleError) as e:

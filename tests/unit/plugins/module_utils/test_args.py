@@ -41,8 +41,8 @@ def compare(spec, docs, where):
         for key, default in (("type", "str"), ("default", None), ("choices", None), ("required", False),
                              ("aliases", None), ("elements", None)):
             if s.get(key, default) != d.get(key, default):
-                problems.append("%s.%s %s: spec %r, docs %r" % (where, name, key, s.get(key, default),
-                                                                 d.get(key, default)))
+                problems.append("%s.%s %s: spec %r, docs %r"
+                                % (where, name, key, s.get(key, default), d.get(key, default)))
         if "options" in s:
             problems += compare(s["options"], d.get("suboptions") or {}, "%s.%s" % (where, name))
     return problems

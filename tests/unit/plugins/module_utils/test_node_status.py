@@ -129,8 +129,8 @@ def test_wait_timeout_carries_last_summary_and_reasons():
 
 def test_wait_timeout_after_errors_reports_the_error():
     with pytest.raises(WaitTimeout) as err:
-        node_status(Ops(), Adapter([CommandError("TLS handshake failed")]), params(wait_for="all_live",
-                                                                                  wait_timeout=10))
+        node_status(Ops(), Adapter([CommandError("TLS handshake failed")]),
+                    params(wait_for="all_live", wait_timeout=10))
     assert "last error: TLS handshake failed" in err.value.msg
 
 

@@ -100,8 +100,8 @@ def test_exec_in_pod_runs_in_the_named_container():
     ((), "db-0", "mariadb", "Pod db-0 was not found in namespace db"),
     ((pod("db-0", ready=False),), "db-0", "mariadb", "is not Ready"),
     ((pod("db-0", deleting=True),), "db-0", "mariadb", "being deleted"),
-    ((pod("db-0", containers=("sidecar", "mariadb")),), "db-0", "mysql", "has no container named mysql (it has: "
-                                                                        "sidecar, mariadb)"),
+    ((pod("db-0", containers=("sidecar", "mariadb")),), "db-0", "mysql",
+     "has no container named mysql (it has: sidecar, mariadb)"),
 ])
 def test_exec_in_pod_refuses_unusable_pods(pods, name, container, expected):
     kube = fake(*pods)

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, WaitTimeout
 from ansible_collections.dok.databases.plugins.module_utils.statefulset import (
-    StatefulSetOps, claim_names, ordinal_of, partition_of, pod_is_updated, target_ops,
+    claim_names, ordinal_of, partition_of, pod_is_updated, target_ops,
 )
 
 from kube_fake import FakeKube, FakeStream, namespace, pod, statefulset
