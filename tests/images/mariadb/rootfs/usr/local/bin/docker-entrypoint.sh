@@ -34,7 +34,8 @@ sql_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\'/\\\'}"; }
 ident_escape() { printf '%s' "${1//\`/\`\`}"; }
 
 get_option() {
-  "$@" --verbose --help 2>/dev/null | awk -v opt="$OPTION" '$1 == opt { print $2; exit }'
+  # awk reads to the end: exiting early would kill the server with SIGPIPE and, under pipefail, this script too
+  "$@" --verbose --help 2>/dev/null | awk -v opt="$OPTION" '$1 == opt && !found { print $2; found = 1 }'
 }
 
 setup_env() {
