@@ -22,8 +22,10 @@ TOOLKIT_PACKAGES="containerd runc containernetworking-plugins iptables openssl i
 if . "$here/env.sh"; then
   ready=$(kubectl get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
   log "reusing the $DOK_CLUSTER cluster at $KUBECONFIG ($ready Ready node(s))"
-  if [ "$DOK_CLUSTER" = toolkit ] && [ "$ready" -lt "$nodes" ]; then
-    log "fewer than $nodes Ready nodes: running the toolkit's cluster-up.sh to restore them"
+  # The API can answer while a controller has exited (the toolkit's controller-manager and scheduler stop when they
+  # lose leader election on a saturated host); cluster-up.sh restarts only what is not running.
+  if [ "$DOK_CLUSTER" = toolkit ]; then
+    log "$ready Ready node(s): running the toolkit's cluster-up.sh to restart anything that stopped"
     "$DOK_K8S_TOOLKIT/cluster-up.sh" --nodes "$nodes" --dir "$DOK_K8S_STATE" >&2
   fi
 elif [ -x "$DOK_K8S_TOOLKIT/cluster-up.sh" ]; then
