@@ -57,7 +57,7 @@ dok_image_hash() {
   dir=$(dirname "$conf")
   {
     echo "target=$(basename "$conf")"
-    (cd "$dir" && find . -type f ! -name '*.conf' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f ! -name '*.conf' ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     sha256sum "$conf" | awk '{print $1}'
     sha256sum "$DOK_IMAGES_DIR/lib.sh" "$DOK_IMAGES_DIR/build.sh" | awk '{print $1}'
     sha256sum "$DOK_K8S_TOOLKIT/mkimage" | awk '{print $1}'
@@ -143,6 +143,7 @@ dok_build_image() {
     if declare -F image_post_install >/dev/null; then image_post_install "$rootfs"; fi
     dok_chroot_umounts "$rootfs"
     dok_slim_rootfs "$rootfs"
+    # shellcheck disable=SC2016 # dpkg-query expands the format, not the shell
     dok_chroot "$rootfs" dpkg-query -W -f '${Package}=${Version}\n' >"$tmp/packages.txt"
     "$DOK_K8S_TOOLKIT/mkimage" --name "$IMAGE_REF" --rootfs "$rootfs" "${IMAGE_MKIMAGE[@]}" -o "$tmp/image.tar" >&2
     mv "$tmp/packages.txt" "$out.packages"

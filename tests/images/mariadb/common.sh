@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # IMAGE_* are read by tests/images/lib.sh
 # Shared by mariadb-*.conf: the interface of the official mariadb image on Debian's packages.
 
 IMAGE_PACKAGES="mariadb-server mariadb-client gzip"

@@ -36,7 +36,7 @@ query() { client --batch --skip-column-names -e "$1" 2>&1; }
 for t in "${tests[@]}"; do
   case "$t" in
     connect)
-      out=$(query 'SELECT 1') && [ "$out" = 1 ] || { echo "healthcheck connect failed: $out" >&2; exit 1; } ;;
+      if ! out=$(query 'SELECT 1') || [ "$out" != 1 ]; then echo "healthcheck connect failed: $out" >&2; exit 1; fi ;;
     innodb_initialized)
       out=$(query "SELECT 1 FROM information_schema.ENGINES WHERE engine = 'innodb' AND support IN ('YES', 'DEFAULT', 'ENABLED')")
       [ "$out" = 1 ] || { echo "healthcheck innodb_initialized failed: ${out:-InnoDB not initialized}" >&2; exit 1; } ;;
