@@ -1,10 +1,11 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # IMAGE_* are read by tests/images/lib.sh
 # Shared by cassandra-*.conf: Apache Cassandra from Maven Central (org.apache.cassandra:cassandra-all and its runtime
 # class path, resolved by pom.xml) on Debian's OpenJDK 17, with the official cassandra image's interface.
 # The conf file sets CASSANDRA_VERSION before sourcing this file.
 
 IMAGE_SUITE=bookworm
-IMAGE_PACKAGES="openjdk-17-jre-headless procps python3 python3-cassandra hostname"
+IMAGE_PACKAGES="openjdk-17-jre-headless procps python3 python-is-python3 python3-cassandra hostname"
 IMAGE_MKIMAGE=(
   --entrypoint /usr/local/bin/docker-entrypoint.sh
   --cmd cassandra

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Same environment interface as the official cassandra image's entrypoint: CASSANDRA_LISTEN_ADDRESS (default: this
 # container's IP), CASSANDRA_BROADCAST_ADDRESS, CASSANDRA_RPC_ADDRESS, CASSANDRA_BROADCAST_RPC_ADDRESS, CASSANDRA_SEEDS,
 # CASSANDRA_CLUSTER_NAME, CASSANDRA_NUM_TOKENS, CASSANDRA_ENDPOINT_SNITCH, CASSANDRA_DC, CASSANDRA_RACK; then the
@@ -11,7 +11,7 @@ fi
 
 if [ "$1" = cassandra ] && [ "$(id -u)" = 0 ]; then
   find "$CASSANDRA_CONF" /var/lib/cassandra /var/log/cassandra \! -user cassandra -exec chown cassandra:cassandra '{}' +
-  exec setpriv --reuid=999 --regid=999 --init-groups "$BASH_SOURCE" "$@"
+  exec setpriv --reuid=999 --regid=999 --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
 container_ip() {
