@@ -15,7 +15,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 targets_dir=$here/targets
-out=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
+logdir=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
 all=0 images=1 list=0 syntax=0
@@ -64,7 +64,7 @@ for t in "${selected[@]}"; do
 done
 if [ "$list" = 1 ]; then printf '%s\n' "${run[@]}"; exit 0; fi
 
-mkdir -p "$out"
+mkdir -p "$logdir"
 declare -A result seconds reason
 summary() {
   local passed=0 failed=0 skipped=0 bad_skip=0 t
@@ -95,8 +95,8 @@ if [ "$syntax" = 1 ]; then
   . "$repo/tests/cluster/env.sh" 2>/dev/null || true
   DOK_CLUSTER=${DOK_CLUSTER:-none}
 else
-  if ! "$repo/tests/cluster/up.sh" >"$out/cluster-up.log" 2>&1; then
-    cat "$out/cluster-up.log" >&2
+  if ! "$repo/tests/cluster/up.sh" >"$logdir/cluster-up.log" 2>&1; then
+    cat "$logdir/cluster-up.log" >&2
     for t in "${run[@]}"; do skip_loudly "$t" "$NO_CLUSTER_REASON"; done
     summary
     exit $?
@@ -114,14 +114,14 @@ if [ "$images" = 1 ]; then
     mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
     start=$SECONDS
     case "$DOK_CLUSTER" in
-      toolkit) "$repo/tests/images/build.sh" --load "${wanted[@]}" 2>&1 | tee "$out/images.log" ;;
+      toolkit) "$repo/tests/images/build.sh" --load "${wanted[@]}" 2>&1 | tee "$logdir/images.log" ;;
       kind)
         for i in "${wanted[@]}"; do
           tar=$(. "$repo/tests/images/lib.sh"; dok_build_image "$i") && kind load image-archive --name "$DOK_KIND_NAME" "$tar"
-        done 2>&1 | tee "$out/images.log" ;;
-      *) echo "images: $DOK_CLUSTER cluster: load ${wanted[*]} yourself (tests/images/build.sh prints the tarballs)" | tee "$out/images.log" ;;
+        done 2>&1 | tee "$logdir/images.log" ;;
+      *) echo "images: $DOK_CLUSTER cluster: load ${wanted[*]} yourself (tests/images/build.sh prints the tarballs)" | tee "$logdir/images.log" ;;
     esac
-    [ "${PIPESTATUS[0]}" = 0 ] || { echo "run.sh: building or loading images failed (log: $out/images.log)" >&2; exit 1; }
+    [ "${PIPESTATUS[0]}" = 0 ] || { echo "run.sh: building or loading images failed (log: $logdir/images.log)" >&2; exit 1; }
     echo "images: ${wanted[*]} ready in $((SECONDS - start)) s"
   fi
 fi
@@ -131,7 +131,7 @@ playbook_args=()
 [ "$syntax" = 1 ] && playbook_args+=(--syntax-check)
 python=$(command -v python3)
 [ -x "$repo/.venv/bin/python" ] && python=$repo/.venv/bin/python
-inventory=$out/inventory.ini
+inventory=$logdir/inventory.ini
 {
   echo "localhost ansible_connection=local ansible_python_interpreter=$python"
   echo "[dok_nodes]"
@@ -154,7 +154,7 @@ for t in "${run[@]}"; do
       continue
     fi
   fi
-  play=$out/$t.play.yml
+  play=$logdir/$t.play.yml
   cat >"$play" <<PLAY
 - name: Run the integration target $t
   hosts: $hosts
@@ -173,16 +173,16 @@ PLAY
   echo "=== $t"
   start=$SECONDS
   # a control-plane component that stopped since the last target is restarted before this one starts
-  [ "$syntax" = 1 ] || [ "$DOK_CLUSTER" != toolkit ] || "$repo/tests/cluster/up.sh" >>"$out/cluster-up.log" 2>&1 || true
+  [ "$syntax" = 1 ] || [ "$DOK_CLUSTER" != toolkit ] || "$repo/tests/cluster/up.sh" >>"$logdir/cluster-up.log" 2>&1 || true
   if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
       ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_DISPLAY_SKIPPED_HOSTS=0 \
-      ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") >"$out/$t.log" 2>&1; then
+      ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") >"$logdir/$t.log" 2>&1; then
     result[$t]=passed
   else
     result[$t]=failed
-    tail -n 40 "$out/$t.log" | sed 's/^/    /'
+    tail -n 40 "$logdir/$t.log" | sed 's/^/    /'
   fi
   seconds[$t]=$((SECONDS - start))
-  echo "=== $t: ${result[$t]} in ${seconds[$t]} s (log: ${out#"$repo"/}/$t.log)"
+  echo "=== $t: ${result[$t]} in ${seconds[$t]} s (log: ${logdir#"$repo"/}/$t.log)"
 done
 summary

@@ -254,8 +254,8 @@ def test_recommission_matches_the_recording_and_refuses_a_decommissioned_node(tm
 
 def test_kwbase_decommission_ends_without_a_decommissioned_state(tmp_path):
     st = state_with({1: {}, 4: {"membership": "decommissioning", "replicas": 0}})
-    out, _err = run_cli(FakeServer(tmp_path, st, flavour="kwbase"), "kwbase", {"format": "csv"}, "decommission", ["4"],
-                     "none")
+    out, _err = run_cli(FakeServer(tmp_path, st, flavour="kwbase"), "kwbase", {"format": "csv"}, "decommission",
+                        ["4"], "none")
     assert out == "id,is_live,replicas,is_decommissioning,is_draining\n4,true,0,true,false\n" + cd.DECOMMISSION_DONE
     assert st["nodes"]["4"]["membership"]["v"] == "decommissioning"
 

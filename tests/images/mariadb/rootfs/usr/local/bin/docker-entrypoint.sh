@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Entrypoint with the interface of the official mariadb image:
 #   MARIADB_ROOT_PASSWORD[_FILE] | MARIADB_ALLOW_EMPTY_ROOT_PASSWORD | MARIADB_RANDOM_ROOT_PASSWORD, MARIADB_ROOT_HOST,
 #   MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD[_FILE], the MYSQL_* aliases, /docker-entrypoint-initdb.d/.

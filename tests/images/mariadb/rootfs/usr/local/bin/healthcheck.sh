@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Container probe with the options of the official mariadb image's healthcheck.sh:
 #   healthcheck.sh [--defaults-file=FILE] [--su-mysql] --connect|--innodb_initialized|--innodb_buffer_pool_loaded|--mariadbupgrade ...
 # Credentials: FILE, else <datadir>/.my-healthcheck.cnf (written at initialization), else root with $MARIADB_ROOT_PASSWORD.

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Entrypoint with the interface of the official wordpress image: WORDPRESS_DB_HOST (host[:port]), WORDPRESS_DB_USER,
 # WORDPRESS_DB_PASSWORD[_FILE], WORDPRESS_DB_NAME, WORDPRESS_TABLE_PREFIX. The database is created when missing.
 set -eo pipefail
@@ -22,6 +22,7 @@ if [ "$1" = apache2-foreground ]; then
   file_env WORDPRESS_DB_NAME wordpress
   file_env WORDPRESS_TABLE_PREFIX wp_
   # php var_export() quotes every value safely for the generated PHP file.
+  # shellcheck disable=SC2016 # PHP code: the variables are PHP's
   php -r '
     $keys = ["AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT", "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT"];
     $out = "<?php\n";
@@ -38,6 +39,7 @@ if [ "$1" = apache2-foreground ]; then
   '
   chown root:www-data /etc/wordpress/config-container.php
   chmod 0640 /etc/wordpress/config-container.php
+  # shellcheck disable=SC2016 # PHP code: the variables are PHP's
   php -r '
     [$host, $port] = array_pad(explode(":", getenv("WORDPRESS_DB_HOST"), 2), 2, 3306);
     mysqli_report(MYSQLI_REPORT_OFF);
