@@ -23,7 +23,7 @@ test:
 unit sanity lint yamllint argspecs changelog build integration:
 	@scripts/test.sh setup $@
 
-demo:
+demo: setup
 	@if [ -f scripts/demo.sh ]; then bash scripts/demo.sh; else \
 		echo "make demo: scripts/demo.sh is not in this checkout; the demo needs the cluster harness (tests/cluster)" >&2; exit 1; fi
 
