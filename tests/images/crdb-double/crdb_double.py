@@ -593,21 +593,27 @@ class Node(object):
         sys.stderr.flush()
 
     def save(self):
+        # The gossip loop and request threads (sql, init) both save. The whole write happens under the state lock:
+        # two writers sharing the .tmp file would interleave their JSON or os.replace a .tmp the other one already
+        # moved away (FileNotFoundError, which killed the loop), and a snapshot taken outside the write could let an
+        # older state overwrite a newer one. One reentrant lock only, so the SIGTERM handler (main thread, maybe
+        # inside save() or holding the lock already) cannot deadlock.
         with self.lock:
             text = json.dumps(self.state, sort_keys=True)
-        if text == self.last_saved:
-            return
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, self.state_file)
-        self.last_saved = text
+            if text == self.last_saved:
+                return
+            tmp = self.state_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.state_file)
+            self.last_saved = text
 
     def save_identity(self):
-        tmp = self.id_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"node_id": self.node_id, "cluster_id": self.cluster_id}, f)
-        os.replace(tmp, self.id_file)
+        with self.lock:
+            tmp = self.id_file + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump({"node_id": self.node_id, "cluster_id": self.cluster_id}, f)
+            os.replace(tmp, self.id_file)
 
     def register_self(self, now):
         nid = str(self.node_id)

@@ -6,10 +6,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
+import json
 import os
+import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -19,14 +23,39 @@ PROGRAM = os.path.abspath(os.path.join(HERE, "..", "..", "images", "crdb-double"
 DEADLINE = 90
 
 
+def ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return low, high
+
+
 def free_ports(count):
-    socks = [socket.socket() for _ in range(count)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """`count` distinct loopback ports that are free now and that the kernel will not hand out on its own.
+
+    A port from bind(("127.0.0.1", 0)) lies in the ephemeral range: once the probing socket is closed, any outgoing
+    connection on the machine (the nodes' own gossip and join calls included) may get it as its local port before
+    the node process binds it, and that node then dies with EADDRINUSE. Ports outside the ephemeral range are only
+    ever taken by an explicit bind, so probing them and releasing them just before the nodes start is safe.
+    """
+    low, high = ephemeral_range()
+    candidates = [p for p in range(10000, 65536) if p < low or p > high]
+    rng = random.Random()
+    held = []
+    try:
+        while len(held) < count:
+            sock = socket.socket()
+            held.append(sock)
+            try:
+                sock.bind(("127.0.0.1", rng.choice(candidates) if candidates else 0))
+            except OSError:
+                held.pop().close()
+        return [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
 
 
 class Cluster:
@@ -52,7 +81,7 @@ class Cluster:
 
     def cli(self, i, *args):
         return subprocess.run([sys.executable, PROGRAM] + list(args) + ["--insecure", "--host=" + self.addr(i)],
-                              capture_output=True, text=True, env=self.env, timeout=60)
+                              capture_output=True, text=True, env=self.env, timeout=60, check=False)
 
     def until(self, what, check):
         end = time.monotonic() + DEADLINE
@@ -78,6 +107,27 @@ class Cluster:
                 p.wait(10)
 
 
+def succeeded(result):
+    """The CLI result when the command exited 0, else None (keep waiting)."""
+    return result if result.returncode == 0 else None
+
+
+def all_live(rows, count):
+    """The status rows when exactly `count` nodes are listed, all live and with an address, else None."""
+    if rows and len(rows) == count and all(r["is_live"] == "true" and r["address"] != "NULL" for r in rows):
+        return rows
+    return None
+
+
+def reported_decommissioned(rows, node_id, gone=False):
+    """The status rows once node `node_id` is listed with membership `decommissioned` (and, with `gone`, without an
+    address: its last heartbeat has expired), else None."""
+    if rows and any(r["id"] == node_id and r["membership"] == "decommissioned" and (r["address"] == "NULL") == gone
+                    for r in rows):
+        return rows
+    return None
+
+
 @pytest.fixture
 def cluster(tmp_path):
     c = Cluster(tmp_path)
@@ -90,13 +140,12 @@ def cluster(tmp_path):
 def test_three_nodes_join_share_rows_survive_a_restart_and_refuse_a_removed_node(cluster):
     for i in range(3):
         cluster.start(i)
-    init = cluster.until("init", lambda: (lambda r: r if r.returncode == 0 else None)(cluster.cli(0, "init")))
+    init = cluster.until("init", lambda: succeeded(cluster.cli(0, "init")))
     assert init.stdout == "Cluster successfully initialized\n"
     again = cluster.cli(1, "init")
     assert again.returncode == 1 and "ERROR: cluster has already been initialized" in again.stderr
 
-    rows = cluster.until("three live nodes", lambda: (lambda s: s if s and len(s) == 3 and all(
-        r["is_live"] == "true" and r["address"] != "NULL" for r in s) else None)(cluster.status(2)))
+    rows = cluster.until("three live nodes", lambda: all_live(cluster.status(2), 3))
     ids = {r["address"]: r["id"] for r in rows}
     assert sorted(ids.values()) == ["1", "2", "3"] and ids[cluster.addr(0)] == "1"
 
@@ -110,8 +159,7 @@ def test_three_nodes_join_share_rows_survive_a_restart_and_refuse_a_removed_node
     cluster.procs[1].kill()
     cluster.procs[1].wait(10)
     cluster.start(1)
-    restarted = cluster.until("the restarted node live again", lambda: (lambda s: s if s and all(
-        r["is_live"] == "true" and r["address"] != "NULL" for r in s) and len(s) == 3 else None)(cluster.status(1)))
+    restarted = cluster.until("the restarted node live again", lambda: all_live(cluster.status(1), 3))
     assert {r["address"]: r["id"] for r in restarted} == ids
 
     victim = ids[cluster.addr(2)]
@@ -119,15 +167,56 @@ def test_three_nodes_join_share_rows_survive_a_restart_and_refuse_a_removed_node
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith("No more data reported on target nodes. "
                                "Please verify cluster health before removing the nodes.\n")
+    # while the removed node still runs its heartbeats keep it alive: shown with its address and no replicas
+    removed = cluster.until("the decommissioned node reported", lambda: reported_decommissioned(
+        cluster.status(0, "--decommission"), victim))
+    shown = [r for r in removed if r["id"] == victim][0]
+    assert shown["address"] == cluster.addr(2)
+    assert (shown["is_live"], shown["is_decommissioning"], shown["gossiped_replicas"]) == ("false", "true", "0")
+
     cluster.procs[2].kill()
     cluster.procs[2].wait(10)
     cluster.start(2)
     assert cluster.procs[2].wait(DEADLINE) == 1
     log = (cluster.tmp / "n2.log").read_text()
     assert "node n%s was permanently removed from the cluster" % victim in log
-    final = cluster.until("the decommissioned node reported gone", lambda: (lambda s: s if s and any(
-        r["id"] == victim and r["membership"] == "decommissioned" for r in s) else None)(
-        cluster.status(0, "--decommission")))
+    # once its last heartbeat is older than the liveness timeout the node is gone: the recorded NULL pattern
+    final = cluster.until("the decommissioned node reported gone", lambda: reported_decommissioned(
+        cluster.status(0, "--decommission"), victim, gone=True))
     gone = [r for r in final if r["id"] == victim][0]
-    assert (gone["is_live"], gone["is_decommissioning"], gone["gossiped_replicas"]) == ("false", "true", "0")
+    assert (gone["is_live"], gone["is_decommissioning"], gone["gossiped_replicas"]) == ("false", "true", "NULL")
     assert [r["is_live"] for r in final if r["id"] != victim] == ["true", "true"]
+
+
+def load_double():
+    spec = importlib.util.spec_from_file_location("crdb_double_under_test", PROGRAM)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_saves_from_the_gossip_loop_and_request_threads_at_once_keep_the_node_alive_and_the_state_whole(tmp_path):
+    """A node saves from its gossip loop and from request threads (sql, init) at the same time. Sharing one .tmp file
+    without a lock, one thread's os.replace found the .tmp already moved away and the node's loop died."""
+    double = load_double()
+    node = double.Node({"store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.1.11"}, double.config())
+    errors = []
+
+    def writer(n):
+        try:
+            for k in range(300):
+                with node.lock:
+                    node.state["settings"]["w%d" % n] = {"v": str(k), "ts": k}
+                node.save()
+        except OSError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with open(node.state_file) as f:
+        assert json.load(f) == node.state
+    assert not os.path.exists(node.state_file + ".tmp")
