@@ -279,6 +279,22 @@ def wait_group(ops, adapter, plan, group, started, samples):
         ops.sleep(params["poll_interval"])
 
 
+def plan_diff(plan):
+    """Before/after of what the plan changes: the StatefulSet's replicas, the leaving nodes' states, the claims."""
+    moving = (ACTIVE, DECOMMISSIONING)
+    claims = [s["pvc"] for s in plan["steps"] if s["action"] in ("retain_pvc", "delete_pvc")]
+    kept = [s["pvc"] for s in plan["steps"] if s["action"] == "retain_pvc"]
+    replicas = plan["spec_replicas"]
+    return {
+        "before": {"replicas": replicas, "nodes": dict((t["pod"], t["state"]) for t in plan["targets"]),
+                   "pvcs": sorted(claims)},
+        "after": {"replicas": replicas if plan["new_replicas"] is None else plan["new_replicas"],
+                  "nodes": dict((t["pod"], DECOMMISSIONED if t["state"] in moving else t["state"])
+                                for t in plan["targets"]),
+                  "pvcs": sorted(kept)},
+    }
+
+
 def run_decommission(ops, adapter, params, check_mode):
     """Plan, and unless check_mode carry the plan out. Returns changed, plan, targets, progress, warnings."""
     plan = plan_decommission(ops, adapter, params)
@@ -286,6 +302,7 @@ def run_decommission(ops, adapter, params, check_mode):
         "changed": plan["changed"], "plan": plan["steps"], "targets": plan["targets"], "progress": [],
         "warnings": plan["warnings"], "capacity": plan["capacity"],
         "replicas": {"before": plan["spec_replicas"], "after": plan["new_replicas"]},
+        "diff": plan_diff(plan), "pod": plan["control"],
     }
     if check_mode or not plan["changed"]:
         return result

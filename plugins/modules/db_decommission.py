@@ -22,7 +22,8 @@ description:
     O(replication_factor) nodes and that the others can take the data. While the data moves it polls the progress
     and fails when nothing moved for O(stall_timeout) seconds, saying what it saw.
   - Idempotent. Nodes already removed and scaled away give C(changed=false); a run interrupted half-way resumes.
-  - Check mode returns the plan and changes nothing.
+  - Check mode returns the plan and changes nothing; diff mode shows the replica count, the states of the leaving
+    nodes and the claims of the removed ordinals, before and after.
   - MariaDB and MySQL are single-node here; they have nothing to decommission and the module says so.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -80,7 +81,7 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
 requirements:
   - kubernetes >= 24.2.0
 notes:
@@ -124,10 +125,19 @@ progress:
   returned: success
   type: list
   elements: dict
+replicas:
+  description: C(spec.replicas) of the StatefulSet before, and after (C(null) when O(scale_down=false)).
+  returned: always
+  type: dict
+  sample: {before: 4, after: 3}
 pod:
   description: Pod the database commands ran in (never one of the leaving pods, except where the engine requires it).
   returned: success
   type: str
+capacity:
+  description: The free-space check of the nodes that stay, where the engine has one (C(checked), C(reasons)).
+  returned: when nodes were to be removed
+  type: dict
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -151,7 +161,10 @@ def execute(module, kube):
             "remove from a cluster. Nothing was changed. To remove the database use the teardown role; to move it, "
             "let Kubernetes reschedule the pod (with a local PV it is pinned to its node)." % params["engine"])
     ops = target_ops(kube, params, adapter.default_container, require_statefulset=True)
-    return run_decommission(ops, adapter, params, module.check_mode)
+    result = run_decommission(ops, adapter, params, module.check_mode)
+    if not module._diff:
+        result.pop("diff")
+    return result
 
 
 def main():

@@ -381,3 +381,22 @@ def test_polls_that_keep_failing_end_as_a_stall_that_quotes_the_error():
     assert "db-4: state decommissioning, replicas 20" in err.value.msg
     assert "the last poll failed: cockroach node decommission did not finish" in err.value.msg
     assert ops.mutations() == []
+
+
+def test_diff_shows_replicas_node_states_and_claims():
+    ops = FakeOps()
+    result = run_decommission(ops, FakeAdapter(), params(replicas=3, pvc_policy="delete"), check_mode=True)
+    assert result["diff"] == {
+        "before": {"replicas": 5, "nodes": {"db-3": "active", "db-4": "active"},
+                   "pvcs": ["datadir-db-3", "datadir-db-4"]},
+        "after": {"replicas": 3, "nodes": {"db-3": "decommissioned", "db-4": "decommissioned"}, "pvcs": []},
+    }
+
+
+def test_diff_of_a_finished_job_is_empty():
+    ops = FakeOps()
+    run_decommission(ops, FakeAdapter(), params(replicas=3), check_mode=False)
+    rerun = run_decommission(ops, FakeAdapter(replicas=3), params(replicas=3), check_mode=False)
+    assert rerun["changed"] is False
+    assert rerun["diff"]["before"] == rerun["diff"]["after"]
+    assert rerun["diff"]["after"]["pvcs"] == ["datadir-db-3", "datadir-db-4"]

@@ -29,9 +29,10 @@ class Exit(Exception):
 class Module(object):
     """Stands in for AnsibleK8SModule: records what the module would report."""
 
-    def __init__(self, params, check_mode=False):
+    def __init__(self, params, check_mode=False, diff=False):
         self.params = params
         self.check_mode = check_mode
+        self._diff = diff
         self.warnings = []
         self.result = None
 
