@@ -204,6 +204,8 @@ def merge_state(mine, other):
             if merged is not None:
                 cur[key] = merged
         cur["hb"] = max(cur.get("hb", 0), rec.get("hb", 0))
+        if rec.get("join") and not cur.get("join"):
+            cur["join"] = rec["join"]
     for name, reg in other.get("settings", {}).items():
         mine["settings"][name] = _newer(mine["settings"].get(name), reg)
     for name, ts in other.get("databases", {}).items():
@@ -575,6 +577,7 @@ class Node(object):
         self.state = new_state()
         self.node_id = None
         self.cluster_id = None
+        self.join_token = str(uuid.uuid4())
         self.clock = time.time
         self.started_at = time.time()
         self.stopping = False
@@ -681,7 +684,8 @@ class Node(object):
             if self.is_self(addr):
                 continue
             try:
-                reply = call(addr, {"op": "join", "address": self.address}, timeout=2, port=self.port)
+                reply = call(addr, {"op": "join", "address": self.address, "token": self.join_token}, timeout=10,
+                             port=self.port)
             except (OSError, ValueError):
                 continue
             if reply.get("node_id"):
@@ -804,13 +808,21 @@ class Node(object):
             addr = reg_value(self.state["nodes"].get(str(leader), {}), "desc", {}).get("address")
         if leader is not None and leader != self.node_id and addr:
             try:
-                return call(addr, req, timeout=2, port=self.port)
+                return call(addr, req, timeout=10, port=self.port)
             except (OSError, ValueError):
                 pass
         with self.lock:
+            # A joining node retries with the same token when a reply is slow or lost: it gets the id it was
+            # already given, so the retry cannot leave a second, never-started node behind as a dead one.
+            token = req.get("token")
+            given = [n for n, rec in self.state["nodes"].items() if token and rec.get("join") == token]
+            if given:
+                return {"node_id": int(given[0]), "state": self.snapshot()}
             nid = max([self.state.get("next_id", 1)] + [int(n) + 1 for n in self.state["nodes"]])
             self.state["next_id"] = nid + 1
             self.state["nodes"][str(nid)] = {"hb": self.clock()}
+            if token:
+                self.state["nodes"][str(nid)]["join"] = token
         return {"node_id": nid, "state": self.snapshot()}
 
     def op_decommission(self, req):

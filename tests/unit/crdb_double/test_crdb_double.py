@@ -288,6 +288,19 @@ def test_join_hands_out_distinct_ids_and_a_restart_keeps_its_id(tmp_path):
     assert again.node_id == 1 and again.state["next_id"] == 5
 
 
+def test_a_retried_join_gets_the_id_it_was_given_not_a_new_one(tmp_path):
+    seed = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    seed.op_init()
+    first = seed.handle({"op": "join", "address": "db-1:26257", "token": "t-1"})
+    retry = seed.handle({"op": "join", "address": "db-1:26257", "token": "t-1"})
+    other = seed.handle({"op": "join", "address": "db-2:26257", "token": "t-2"})
+    assert (first["node_id"], retry["node_id"], other["node_id"]) == (2, 2, 3)
+    assert sorted(seed.state["nodes"], key=int) == ["1", "2", "3"]
+    peer = cd.Node({"store": str(tmp_path / "b")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    cd.merge_state(peer.state, seed.snapshot())
+    assert peer.state["nodes"]["3"]["join"] == "t-2"
+
+
 def test_a_node_decommissioned_before_it_started_refuses_to_rejoin(tmp_path, monkeypatch):
     node = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     node.op_init()
