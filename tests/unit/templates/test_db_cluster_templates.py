@@ -424,3 +424,16 @@ def test_string_booleans_from_surveys_are_honoured():
     overrides = dict(CASES["mariadb-statefulset"], db_cluster_wordpress_enabled="false")
     objects, dummy = render(overrides)
     assert not [o for o in objects if o["metadata"]["name"].endswith("-wordpress")]
+
+
+@pytest.mark.parametrize("case,port", [
+    ("cockroachdb-insecure", 26257), ("kaiwudb-bini-tls", 26257), ("cassandra-one-rack", 7199),
+    ("cassandra-racks", 7199), ("mariadb-statefulset", 3306),
+])
+def test_verify_gives_the_status_cli_its_own_port(case, port):
+    """nodetool talks JMX (7199); handing it the CQL port makes every poll of the verify stage fail."""
+    loader, dummy = _role_vars()
+    tasks = loader.load_from_file(os.path.join(ROLE, "tasks", "verify.yml"), trusted_as_template=True)
+    args = [t for t in tasks if "dok.databases.db_node_status" in t][0]["dok.databases.db_node_status"]
+    dummy, templar = render(CASES[case], [])
+    assert int(templar.template(args["port"])) == port
