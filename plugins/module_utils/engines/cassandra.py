@@ -27,6 +27,8 @@ UNKNOWN = ("?", "n/a")
 STATUS_CODE = re.compile(r"^([UD])([NLJM])\s+(\S.*)$")
 DATACENTER = re.compile(r"^Datacenter:\s*(.*?)\s*$")
 MODE = re.compile(r"^Mode:\s*(\S+)", re.MULTILINE)
+CONNECT_FAILED = re.compile(r"Failed to connect to '[^']*:(\d+)'")
+CQL_PORT = 9042
 ALREADY_SENT = re.compile(r"Already sent \d+ files?, (\d+(?:\.\d+)?)\s*([A-Za-z]+)? total")
 HEADER_COLUMNS = (
     ("address", re.compile(r"\bAddress\b")),
@@ -208,7 +210,16 @@ class CassandraAdapter(EngineAdapter):
 
     def status(self, run, pod, pods=None):
         argv = self.nodetool("status")
-        result = self.run_checked(run, pod, argv, "nodetool status")
+        try:
+            result = self.run_checked(run, pod, argv, "nodetool status")
+        except CommandError as exc:
+            match = CONNECT_FAILED.search("%s\n%s" % (exc.details.get("stderr") or "", exc.details.get("stdout") or ""))
+            if match and int(match.group(1)) == CQL_PORT:
+                raise CommandError(
+                    "%s nodetool talks to Cassandra's JMX port (%d by default), not to the CQL port %d: leave the "
+                    "port option unset or set it to the JMX port." % (exc.msg, self.default_port, CQL_PORT),
+                    **exc.details)
+            raise
         return self.parse_status(result.stdout, pods)
 
     def parse_status(self, text, pods=None):

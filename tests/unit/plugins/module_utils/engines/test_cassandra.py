@@ -169,3 +169,19 @@ def test_cassandra_5_ring_recorded_on_the_cluster(name, nodes, down, states):
 
 def test_cassandra_5_joining_mode_recorded_on_the_cluster():
     assert parse_mode(load("cassandra", "live/netstats_5.0.9_joining.txt")) == "JOINING"
+
+
+def test_status_on_the_cql_port_says_nodetool_needs_jmx():
+    text = load("cassandra", "live/error_nodetool_cql_port_5.0.9.txt").split("\n", 1)[1]
+    adapter = CassandraAdapter({"port": 9042})
+    with pytest.raises(CommandError) as err:
+        adapter.status(lambda pod, argv, timeout=None: CommandResult(1, "", text), "cassandra-0")
+    assert "-p 9042" in " ".join(err.value.details["command"])
+    assert "JMX" in err.value.msg and "7199" in err.value.msg and "9042" in err.value.msg
+
+
+def test_status_refused_on_the_jmx_port_keeps_the_generic_hint():
+    text = load("cassandra", "error_nodetool_status_connection_refused.txt")
+    with pytest.raises(CommandError) as err:
+        CASS.status(lambda pod, argv, timeout=None: CommandResult(1, "", text), "cassandra-0")
+    assert "JMX" not in err.value.msg
