@@ -74,6 +74,7 @@ LOCAL_PV_ARG_SPEC = {
     "labels": {"type": "dict", "default": {}},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "force": {"type": "bool", "default": False},
+    "reclaim_released": {"type": "bool", "default": False},
 }
 
 

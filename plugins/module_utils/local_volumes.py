@@ -159,6 +159,7 @@ def pv_view(pv):
         "volumeMode": spec.get("volumeMode") or "Filesystem",
         "local.path": (spec.get("local") or {}).get("path"),
         "nodeAffinity": terms,
+        "claim": claim_of(pv),
     }
 
 
@@ -196,6 +197,7 @@ def pv_changes(desired, live):
 def _after_view(desired, live):
     """What the live PV looks like after the patch: extra labels stay, an equal quantity keeps its spelling."""
     view, have = pv_view(desired), pv_view(live)
+    view["claim"] = have["claim"]
     labels = dict(have["labels"])
     labels.update(view["labels"])
     view["labels"] = labels
@@ -214,9 +216,10 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
 
     live_pvs: {name: live PV or None} for every name that matters; live_sc: the live StorageClass or None;
     all_pvs: every PV in the cluster (to know whether the StorageClass is still used on removal).
-    Returns {"actions": [...], "before": {...}, "after": {...}}; raises PreconditionError on anything unsafe.
+    Returns {"actions": [...], "before": {...}, "after": {...}, "released": [(PV name, former claim)]}; raises
+    PreconditionError on anything unsafe.
     """
-    actions, before, after = [], {}, {}
+    actions, before, after, released = [], {}, {}, []
     if params["state"] == "present":
         for vol in volumes:
             want = desired_pv(vol, params)
@@ -246,6 +249,13 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                         ", force=true: it is bound to %s" % claim_of(have) if claim_of(have) else ""))
             if patch:
                 actions.append({"action": "patch", "kind": "PersistentVolume", "name": name, "patch": patch})
+            if (have.get("status") or {}).get("phase") == "Released":
+                if params.get("reclaim_released"):
+                    actions.append({"action": "reclaim", "kind": "PersistentVolume", "name": name,
+                                    "patch": {"spec": {"claimRef": None}}})
+                    after[name]["claim"] = None
+                else:
+                    released.append((name, claim_of(have)))
         if params.get("create_storage_class"):
             want = desired_storage_class(params)
             sc_name = want["metadata"]["name"]
@@ -270,7 +280,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                         after[key]["labels"].update(missing)
                         actions.insert(0, {"action": "patch", "kind": "StorageClass", "name": sc_name,
                                            "patch": {"metadata": {"labels": missing}}})
-        return {"actions": actions, "before": before, "after": after}
+        return {"actions": actions, "before": before, "after": after, "released": released}
 
     refused = []
     for name in sorted(live_pvs):
@@ -301,7 +311,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
             key = "storageclass/%s" % live_sc["metadata"]["name"]
             before[key], after[key] = _sc_view(live_sc), None
             actions.append({"action": "delete", "kind": "StorageClass", "name": live_sc["metadata"]["name"]})
-    return {"actions": actions, "before": before, "after": after}
+    return {"actions": actions, "before": before, "after": after, "released": released}
 
 
 def _terminating(obj):
@@ -357,7 +367,7 @@ def apply_plan(kube, actions):
     for act in actions:
         if act["action"] == "create":
             kube.create(act["kind"], act["body"])
-        elif act["action"] == "patch":
+        elif act["action"] in ("patch", "reclaim"):
             kube.patch(act["kind"], act["name"], act["patch"])
         elif act["action"] == "delete":
             kube.delete(act["kind"], act["name"])
@@ -370,6 +380,11 @@ def ensure(kube, params, check_mode, warn):
         check_nodes(kube, volumes, warn)
     live_pvs, live_sc, all_pvs = read_live(kube, params, volumes)
     result = plan(params, volumes, live_pvs, live_sc, all_pvs)
+    for name, claim in result["released"]:
+        warn("PersistentVolume %s is Released: its claim %s was deleted, and Kubernetes binds it to no new claim "
+             "while it keeps that reference. Its directory still holds the old data. To let a new claim (the "
+             "recreated pod's) use that data, run again with reclaim_released=true; to start empty, delete the PV "
+             "(state=absent), clear the directory on the node and create it again." % (name, claim))
     if not check_mode:
         apply_plan(kube, result["actions"])
     return {
@@ -377,5 +392,6 @@ def ensure(kube, params, check_mode, warn):
         "actions": ["%s %s %s" % (a["action"], a["kind"], a["name"]) for a in result["actions"]],
         "pvs": [v["name"] for v in volumes] if params["state"] == "present" else sorted(live_pvs),
         "storage_class": params["storage_class"],
+        "released": [name for name, dummy in result["released"]],
         "diff": {"before": result["before"], "after": result["after"]},
     }

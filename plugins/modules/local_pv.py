@@ -103,6 +103,16 @@ options:
       - With O(state=absent), also delete PVs that are bound to a claim. The data on the node is not touched.
     type: bool
     default: false
+  reclaim_released:
+    description:
+      - A PV whose claim was deleted is C(Released) and Kubernetes binds it to no new claim while it keeps the old
+        claim's reference. By default such PVs are only reported (RV(released) and a warning).
+      - With C(true), the reference is removed so that the PV becomes C(Available) again and a new claim, for
+        example the one a recreated StatefulSet pod makes, binds to it. The directory keeps its data and the new
+        claim sees it; to start empty, delete the PV, clear the directory and create it again instead.
+      - Bound PVs are never touched.
+    type: bool
+    default: false
 attributes:
   platform:
     support: full
@@ -128,6 +138,15 @@ EXAMPLES = r"""
       - {node: worker-2, path: /mnt/disks/crdb, capacity: 100Gi}
       - {node: worker-3, path: /mnt/disks/crdb, capacity: 100Gi}
 
+- name: Let the recreated pods of a torn-down cluster bind to their old PVs and data again
+  dok.databases.local_pv:
+    name_prefix: crdb
+    reclaim_released: true
+    volumes:
+      - {node: worker-1, path: /mnt/disks/crdb, capacity: 100Gi}
+      - {node: worker-2, path: /mnt/disks/crdb, capacity: 100Gi}
+      - {node: worker-3, path: /mnt/disks/crdb, capacity: 100Gi}
+
 - name: Remove them again, even if still bound
   dok.databases.local_pv:
     name_prefix: crdb
@@ -138,6 +157,12 @@ EXAMPLES = r"""
 RETURN = r"""
 pvs:
   description: Names of the PVs requested (O(state=present)) or found for deletion (O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+  sample: [crdb-worker-1-5d41402abc]
+released:
+  description: PVs left C(Released) by a deleted claim (not reclaimed; see O(reclaim_released)).
   returned: always
   type: list
   elements: str

@@ -272,3 +272,58 @@ def test_terminating_pvs_count_as_deleted_but_block_present():
     with pytest.raises(PreconditionError) as err:
         ensure(kube, params(), False, None)
     assert "is being deleted, waiting for claim app/datadir-db-0" in err.value.msg
+
+
+def released(pv, claim="app/datadir-db-0"):
+    pv = bound(as_stored(pv), claim)
+    pv["spec"]["claimRef"]["uid"] = "0f3a"
+    pv["status"] = {"phase": "Released"}
+    return pv
+
+
+def test_released_pv_is_reported_and_left_alone_by_default():
+    kube = cluster()
+    first = ensure(kube, params(), False, None)
+    for name in first["pvs"]:
+        kube.put(as_stored(kube.get("PersistentVolume", name)))
+    name = first["pvs"][0]
+    kube.put(released(kube.get("PersistentVolume", name)))
+    kube.calls = []
+    warnings = []
+    again = ensure(kube, params(), False, warnings.append)
+    assert again["changed"] is False and kube.changes() == []
+    assert again["released"] == [name]
+    assert len(warnings) == 1
+    assert name in warnings[0] and "app/datadir-db-0" in warnings[0] and "reclaim_released" in warnings[0]
+
+
+def test_reclaim_released_frees_the_pv_for_a_new_claim_and_keeps_the_data_path():
+    kube = cluster()
+    first = ensure(kube, params(), False, None)
+    for name in first["pvs"]:
+        kube.put(as_stored(kube.get("PersistentVolume", name)))
+    name = first["pvs"][0]
+    kube.put(released(kube.get("PersistentVolume", name)))
+    kube.calls = []
+    checked = ensure(kube, params(reclaim_released=True), True, None)
+    assert checked["changed"] is True and kube.changes() == []
+    assert checked["actions"] == ["reclaim PersistentVolume %s" % name]
+    assert checked["diff"]["before"][name]["claim"] == "app/datadir-db-0"
+    assert checked["diff"]["after"][name]["claim"] is None
+    done = ensure(kube, params(reclaim_released=True), False, None)
+    assert done["changed"] is True
+    assert kube.changes() == [("patch", "PersistentVolume", name, None)]
+    stored = kube.get("PersistentVolume", name)
+    assert "claimRef" not in stored["spec"]
+    assert stored["spec"]["local"]["path"] == "/var/lib/dokc/node-0/pv/db"
+
+
+def test_reclaim_released_never_touches_a_bound_pv():
+    kube = cluster()
+    first = ensure(kube, params(), False, None)
+    for name in first["pvs"]:
+        kube.put(bound(as_stored(kube.get("PersistentVolume", name)), "app/%s" % name))
+    kube.calls = []
+    again = ensure(kube, params(reclaim_released=True), False, None)
+    assert again["changed"] is False and kube.changes() == [] and again["released"] == []
+    assert again["diff"]["before"] == again["diff"]["after"]
