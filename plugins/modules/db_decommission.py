@@ -26,6 +26,7 @@ description:
     nodes and the claims of the removed ordinals, before and after.
   - MariaDB and MySQL are single-node here; they have nothing to decommission and the module says so.
 extends_documentation_fragment:
+  - dok.databases.kube_module
   - ansible.builtin.action_common_attributes
   - dok.databases.db_target
   - kubernetes.core.k8s_auth_options
@@ -75,15 +76,8 @@ options:
     type: bool
     default: true
 attributes:
-  platform:
-    support: full
-    platforms: posix
-  check_mode:
-    support: full
   diff_mode:
     support: full
-requirements:
-  - kubernetes >= 24.2.0
 notes:
   - The identity used needs C(get)/C(list)/C(patch) on statefulsets, C(get)/C(list) on pods and
     persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(get) and C(create) on C(pods/exec).

@@ -20,6 +20,7 @@ description:
     gate a rollout.
   - Read-only; never reports changed. Supports check mode.
 extends_documentation_fragment:
+  - dok.databases.kube_module
   - ansible.builtin.action_common_attributes
   - dok.databases.db_target
   - kubernetes.core.k8s_auth_options
@@ -46,15 +47,8 @@ options:
     type: int
     default: 300
 attributes:
-  platform:
-    support: full
-    platforms: posix
-  check_mode:
-    support: full
   diff_mode:
     support: none
-requirements:
-  - kubernetes >= 24.2.0
 notes:
   - The identity used needs C(get)/C(list) on pods and statefulsets and C(get) and C(create) on C(pods/exec) in the namespace.
 """

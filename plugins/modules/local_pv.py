@@ -28,6 +28,7 @@ description:
   - Check mode reports what would change without calling the API to change it; diff mode returns the managed fields
     before and after.
 extends_documentation_fragment:
+  - dok.databases.kube_module
   - ansible.builtin.action_common_attributes
   - kubernetes.core.k8s_auth_options
 options:
@@ -114,15 +115,8 @@ options:
     type: bool
     default: false
 attributes:
-  platform:
-    support: full
-    platforms: posix
-  check_mode:
-    support: full
   diff_mode:
     support: full
-requirements:
-  - kubernetes >= 24.2.0
 notes:
   - Only PVs carrying C(app.kubernetes.io/managed-by=dok.databases) are changed or deleted.
   - Every node named must exist; when the identity may not read Nodes, the check is skipped with a warning.
