@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Delete a pod as soon as it runs the given image and is Ready: a failure injected in the middle of a rollout.
 
-  delete_pod_when_updated.py NAMESPACE POD IMAGE [--timeout SECONDS]
+  delete_pod_when_updated.py NAMESPACE POD IMAGE [--after SECONDS] [--timeout SECONDS]
+
+--after waits that long once the pod is Ready on IMAGE, so that a rollout polling the pod has seen it Ready and
+moved on to its health gate before the pod goes away.
 
 Uses $KUBECONFIG. Prints one JSON object; exits 1 when the pod never got there within the timeout.
 """
@@ -31,6 +34,7 @@ def main():
     parser.add_argument("namespace")
     parser.add_argument("pod")
     parser.add_argument("image")
+    parser.add_argument("--after", type=float, default=0)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     config.load_kube_config()
@@ -44,8 +48,11 @@ def main():
                 raise
             pod = None
         if pod is not None and ready_on(pod, args.image):
+            ready_after = round(time.time() - started)
+            time.sleep(args.after)
             core.delete_namespaced_pod(args.pod, args.namespace)
-            print(json.dumps({"deleted": args.pod, "uid": pod.metadata.uid, "after_seconds": round(time.time() - started)}))
+            print(json.dumps({"deleted": args.pod, "uid": pod.metadata.uid, "ready_after_seconds": ready_after,
+                              "deleted_after_seconds": round(time.time() - started)}))
             return 0
         time.sleep(2)
     print(json.dumps({"deleted": None, "reason": "%s never ran %s Ready within %d s" % (args.pod, args.image, args.timeout)}))
