@@ -68,7 +68,8 @@ def ensure_fake_nodes(count):
 
 
 def double_statefulset():
-    labels = {"app": "crdb", "app.kubernetes.io/name": "cockroachdb", "app.kubernetes.io/instance": "crdb"}
+    labels = {"app": "crdb", "app.kubernetes.io/name": "cockroachdb", "app.kubernetes.io/instance": "crdb",
+              "app.kubernetes.io/managed-by": "dok.databases"}
     return {
         "apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": {"name": "crdb", "namespace": NAMESPACE, "labels": labels},
