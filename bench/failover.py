@@ -80,6 +80,7 @@ class Side(object):
         self.container = container
         self.password = password
         self.restarts = 0
+        self.lock_waits = 0
 
     def pod(self):
         return wait_ready_pod(self.namespace, self.selector, timeout=600)
@@ -156,6 +157,9 @@ def wait_recovered(side, t_disrupt, old_uid=None, min_restarts=None, timeout=900
             # A replacement that crashed on its way up (e.g. on the datadir lock of a pod still stopping) shows here.
             pod = side.pod()
             side.restarts = sum(s.get("restartCount", 0) for s in pod["status"].get("containerStatuses") or [])
+            server_log = kubectl("logs", "-n", side.namespace, pod["metadata"]["name"], "-c", side.container,
+                                 check=False)[0]
+            side.lock_waits = sum(1 for line in server_log.splitlines() if "Unable to lock" in line)
             return outage(lines, t_disrupt)
         if time.time() > deadline:
             raise BenchError("%s: the probe did not recover within %d s after the disruption" % (side.key, timeout))
@@ -258,6 +262,7 @@ def main():
                     res.add(case, side.key, gap)
                     row = res.row(case)
                     row["extra"].setdefault(side.key + "_container_restarts_after", []).append(side.restarts)
+                    row["extra"].setdefault(side.key + "_datadir_lock_retries", []).append(side.lock_waits)
                     row["extra"].setdefault(side.key + "_failed_probes", []).append(failed)
                     if err:
                         row["extra"].setdefault(side.key + "_errors", [])

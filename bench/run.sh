@@ -4,7 +4,8 @@
 # PAIR: failover node_status local_pv scale rolling_upgrade (default: all, in that order).
 # -n N: repetitions per side (default 5; the Cassandra upgrade runs once unless -n is given); --quick: N=1, smaller
 # local_pv count and fake node sizes, for a smoke run. The table is also written as JSON to bench/results/<UTC time>.json
-# (or --out). Each pair cleans up what it created (names start with dok-bench-). Never part of the tests.
+# (or --out), each pair's raw samples next to it (<name>.parts/). Each pair cleans up what it created (names start with
+# dok-bench-). Never part of the tests; nothing here asserts a duration.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     -n) n=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     *)
       case " ${all_pairs[*]} " in *" $1 "*) pairs+=("$1") ;; *)
@@ -48,9 +49,9 @@ fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$here/results"
-out=${out:-$here/results/$stamp.json}
-parts=$(mktemp -d "${TMPDIR:-/tmp}/dok-bench-parts.XXXXXX")
-trap 'rm -rf "$parts"' EXIT
+out=$(realpath -m "${out:-$here/results/$stamp.json}")
+parts=${out%.json}.parts
+mkdir -p "$parts"
 cd "$here"
 status=0
 for p in "${pairs[@]}"; do
