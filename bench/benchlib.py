@@ -106,8 +106,8 @@ def wait_ready_pod(namespace, selector, timeout=600, not_uid=None, min_restarts=
 class Playbook(object):
     """Runs generated single-play playbooks on localhost and reads each task's duration (json callback)."""
 
-    def __init__(self, workdir):
-        self.workdir = workdir
+    def __init__(self, directory):
+        self.workdir = directory
         self.count = 0
 
     def run(self, tasks, extra_vars=None, check=False, timeout=1800):
@@ -115,14 +115,14 @@ class Playbook(object):
         path = os.path.join(self.workdir, "play-%d.yml" % self.count)
         play = [{"name": "Benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
                  "tasks": tasks}]
-        with open(path, "w") as f:
+        with open(path, "w", encoding="utf-8") as f:
             yaml.safe_dump(play, f, sort_keys=False)
         argv = [os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", "localhost,", path]
         if check:
             argv.append("--check")
         if extra_vars:
             vars_path = path + ".vars.json"
-            with open(vars_path, "w") as f:
+            with open(vars_path, "w", encoding="utf-8") as f:
                 json.dump(extra_vars, f)
             argv += ["-e", "@" + vars_path]
         env = {"ANSIBLE_STDOUT_CALLBACK": "bench_json",
@@ -133,8 +133,9 @@ class Playbook(object):
         out, err, took = run(argv, timeout=timeout, check=False, env=env)
         try:
             report = json.loads(out[out.index('{"tasks"'):].splitlines()[0])
-        except ValueError:
-            raise BenchError("ansible-playbook %s printed no JSON report:\n%s\n%s" % (path, out[-2000:], err[-2000:]))
+        except ValueError as exc:
+            raise BenchError("ansible-playbook %s printed no JSON report:\n%s\n%s"
+                             % (path, out[-2000:], err[-2000:])) from exc
         tasks_done = []
         failed = []
         for task in report["tasks"]:
@@ -180,7 +181,7 @@ class Results(object):
     def save(self):
         if not self.out:
             return
-        with open(self.out, "w") as f:
+        with open(self.out, "w", encoding="utf-8") as f:
             json.dump({"pair": self.pair, "rows": self.rows, "notes": self.notes}, f, indent=1)
 
 

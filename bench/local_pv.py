@@ -76,8 +76,8 @@ def ours(play, res, label, prefix, volumes, check_plan=False):
 def add_play(res, case, run, expect_changed):
     result = run["tasks"][-1]["result"]
     if bool(result.get("changed")) != expect_changed:
-        raise BenchError("%s: local_pv reported changed=%s, expected %s" % (case, result.get("changed"),
-                                                                             expect_changed))
+        raise BenchError("%s: local_pv reported changed=%s, expected %s"
+                         % (case, result.get("changed"), expect_changed))
     res.add(case, "ours", run["seconds"])
     res.add(case + " [task only]", "ours", run["tasks"][-1]["seconds"])
 
@@ -118,7 +118,7 @@ def measure(res, label, prefix, volumes, n, work, check_plan=False):
             if side == "ours":
                 if not os.path.exists(path):
                     play.run([local_pv_task(prefix, volumes)])
-                    with open(path, "w") as f:
+                    with open(path, "w", encoding="utf-8") as f:
                         yaml.safe_dump_all(live_manifests(prefix), f)
                     kubectl("delete", "-f", path, "--wait=true", timeout=1800)
                 ours(play, res, label, prefix, volumes, check_plan)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Measures: one dok.databases.db_node_status call vs the raw `kubectl exec <pod> -- <status command>` it wraps (MariaDB here; Cassandra from rolling_upgrade.py).
+# Measures: one dok.databases.db_node_status call vs the raw `kubectl exec <pod> -- <status command>` it wraps (MariaDB; Cassandra in rolling_upgrade.py).
 """db_node_status overhead.
 
 Ours is one ``ansible-playbook`` run with one db_node_status task (wall time), and the task's own time inside the play.

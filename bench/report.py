@@ -56,12 +56,12 @@ def main():
     args = p.parse_args()
     meta = {}
     if args.meta:
-        with open(args.meta) as f:
+        with open(args.meta, encoding="utf-8") as f:
             meta = json.load(f)
     rows, notes, failed = [], [], []
     for path in args.parts:
         try:
-            with open(path) as f:
+            with open(path, encoding="utf-8") as f:
                 part = json.load(f)
         except (OSError, ValueError) as exc:
             failed.append("%s: %s" % (path, exc))
@@ -73,7 +73,7 @@ def main():
             rows.append({"pair": r["pair"], "case": r["case"], "unit": r["unit"], "ours": o, "baseline": b,
                          "ratio": ratio, "note": r.get("note") or "", "extra": r.get("extra") or {}})
     meta.update({"rows": rows, "notes": notes, "unreadable_parts": failed})
-    with open(args.json, "w") as f:
+    with open(args.json, "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
     print(table(rows))
     for note in notes:

@@ -83,6 +83,9 @@ def main():
     p.add_argument("--timeout", type=int, default=1200, help="per-step timeout in seconds (default 1200)")
     p.add_argument("--status-out", default="", help="also measure db_node_status on the ring; write it here")
     p.add_argument("--status-n", type=int, default=5, help="db_node_status repetitions (default 5)")
+    p.add_argument("--no-reset", dest="reset", action="store_false",
+                   help="time the baseline on the reverse change (5.0.9 -> 5.0.8) instead of resetting the ring to "
+                        "5.0.8 first: one rollout less, the same pods restarted the same way")
     args = p.parse_args()
     if not toolkit_cluster():
         raise BenchError("the rolling upgrade pair deploys Cassandra on local PVs of the offline toolkit cluster; "
@@ -104,19 +107,21 @@ def main():
             took = ours(play, args.window, args.timeout)
             res.add("3-node Cassandra upgrade", "ours", took)
             res.add("3-node Cassandra upgrade, ours minus safety windows", "ours", took - windows)
-            log("back to %s (not timed)" % OLD)
-            kubectl_rollout(OLD, args.timeout)
-            log("rep %d/%d: kubectl set image + rollout status %s -> %s" % (rep + 1, args.n, OLD, NEW))
-            took = kubectl_rollout(NEW, args.timeout)
+            if args.reset:
+                log("back to %s (not timed)" % OLD)
+                kubectl_rollout(OLD, args.timeout)
+            change = (OLD, NEW) if args.reset else (NEW, OLD)
+            log("rep %d/%d: kubectl set image + rollout status %s -> %s" % (rep + 1, args.n, change[0], change[1]))
+            took = kubectl_rollout(change[1], args.timeout)
             res.add("3-node Cassandra upgrade", "baseline", took)
             res.add("3-node Cassandra upgrade, ours minus safety windows", "baseline", took)
-            if rep < args.n - 1:
+            if args.reset and rep < args.n - 1:
                 kubectl_rollout(OLD, args.timeout)
         res.row("3-node Cassandra upgrade")["extra"]["safety_window_seconds"] = args.window
         res.row("3-node Cassandra upgrade")["extra"]["safety_windows_total"] = windows
         res.notes.append("rolling_upgrade: partition + one pod at a time + db_node_status healthy gate + %d s safety "
-                         "window between pods (%d s in total); baseline: kubectl set image + rollout status"
-                         % (args.window, windows))
+                         "window between pods (%d s in total); baseline: kubectl set image + rollout status%s"
+                         % (args.window, windows, "" if args.reset else " of the reverse change 5.0.9 -> 5.0.8"))
         res.save()
     finally:
         if not args.keep:

@@ -52,10 +52,10 @@ def start_kwok(work):
     stages = os.path.join(os.environ.get("DOK_K8S_TOOLKIT", ""), "kwok", "stages.yaml")
     if not os.path.exists(stages):
         raise BenchError("kwok stages not found at %s; set DOK_K8S_TOOLKIT to the toolkit directory" % stages)
-    logf = open(os.path.join(work, "kwok.log"), "w")
-    proc = subprocess.Popen(["kwok", "--kubeconfig", os.environ["KUBECONFIG"], "--config", stages,
-                             "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=%s=fake" % FAKE,
-                             "--cidr", "198.18.200.0/24"], stdout=logf, stderr=subprocess.STDOUT)
+    logf = open(os.path.join(work, "kwok.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    argv = ["kwok", "--kubeconfig", os.environ["KUBECONFIG"], "--config", stages, "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=%s=fake" % FAKE, "--cidr", "198.18.200.0/24"]
+    proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
     log("kwok started (pid %d, log %s)" % (proc.pid, logf.name))
     return proc
 
