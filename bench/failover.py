@@ -263,7 +263,7 @@ def main():
              "delete": ("outage after kubectl delete pod", delete_pod)}
     cleanup(PREFIX)
     play = Playbook(workdir())
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
     try:
         log("deploying MariaDB with the db_cluster role and with seed 004's manifest on %s" % args.node)
         sides = [deploy_ours(play, args.node, password)]

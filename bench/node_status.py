@@ -66,7 +66,7 @@ def main():
     res = Results("node_status", args.out)
     cleanup(PREFIX)
     play = Playbook(workdir())
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20))
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
     try:
         side = deploy_ours(play, args.node, password, namespace=PREFIX + "mariadb", name="st")
         side.pod()
