@@ -24,13 +24,15 @@ import os
 import sys
 import time
 
-from cassandra import ConsistencyLevel
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra import ConsistencyLevel, OperationTimedOut
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import DCAwareRoundRobinPolicy, RetryPolicy
 
 TABLE = "rows"
 RETRIES = 5
+DDL_TIMEOUT = 60.0
+DDL_ATTEMPTS = 4
 
 
 def value_of(row_id):
@@ -49,14 +51,27 @@ def connect(args, keyspace=None):
     return cluster, cluster.connect(keyspace)
 
 
+def execute_ddl(session, statement, timeout, attempts=DDL_ATTEMPTS):
+    """Schema changes wait for every node to agree, which a busy small node can take longer than one request for;
+    the statements say IF NOT EXISTS, so running one again is safe."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return session.execute(statement, timeout=max(timeout, DDL_TIMEOUT))
+        except (OperationTimedOut, NoHostAvailable):
+            if attempt == attempts:
+                raise
+            time.sleep(5)
+
+
 def schema(args):
     cluster, session = connect(args)
     try:
-        session.execute(
-            "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'NetworkTopologyStrategy', '%s': %d}"
-            % (args.keyspace, args.dc, args.rf))
-        session.execute("CREATE TABLE IF NOT EXISTS %s.%s (id bigint PRIMARY KEY, value text, written_at timestamp)"
-                        % (args.keyspace, TABLE))
+        for statement in (
+                "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'NetworkTopologyStrategy', '%s': %d}"
+                % (args.keyspace, args.dc, args.rf),
+                "CREATE TABLE IF NOT EXISTS %s.%s (id bigint PRIMARY KEY, value text, written_at timestamp)"
+                % (args.keyspace, TABLE)):
+            execute_ddl(session, statement, args.timeout)
         cluster.control_connection.wait_for_schema_agreement()
     finally:
         cluster.shutdown()
