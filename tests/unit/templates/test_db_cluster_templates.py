@@ -437,3 +437,29 @@ def test_verify_gives_the_status_cli_its_own_port(case, port):
     args = [t for t in tasks if "dok.databases.db_node_status" in t][0]["dok.databases.db_node_status"]
     dummy, templar = render(CASES[case], [])
     assert int(templar.template(args["port"])) == port
+
+
+@pytest.mark.parametrize("case, timing", [
+    ("mariadb-statefulset", (5, 5, 5, 2)),
+    ("mysql-statefulset", (5, 5, 5, 2)),
+    ("cockroachdb-insecure", (10, 5, 5, 2)),
+    ("kaiwudb-kwbase", (10, 5, 5, 2)),
+    ("cassandra-one-rack", (20, 10, 10, 3)),
+])
+def test_readiness_probe_timing_defaults_per_engine_and_overrides(case, timing):
+    fields = ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold")
+
+    def probe(objects):
+        workload = [o for o in objects if o["kind"] in ("StatefulSet", "Deployment")][0]
+        return pod_spec(workload)["containers"][0]["readinessProbe"]
+
+    objects, dummy, dummy = render_case(case)
+    assert tuple(probe(objects)[f] for f in fields) == timing
+    overridden, dummy = render(dict(CASES[case], db_cluster_readiness_probe={"periodSeconds": 1,
+                                                                            "initialDelaySeconds": "0"}))
+    got = probe(overridden)
+    assert (got["initialDelaySeconds"], got["periodSeconds"]) == (0, 1)
+    assert (got["timeoutSeconds"], got["failureThreshold"]) == timing[2:]
+    for version in K8S_VERSIONS:
+        for obj in overridden:
+            kubernetes_validate.validate(obj, version, strict=True)
