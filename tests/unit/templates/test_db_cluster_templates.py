@@ -455,8 +455,8 @@ def test_readiness_probe_timing_defaults_per_engine_and_overrides(case, timing):
 
     objects, dummy, dummy = render_case(case)
     assert tuple(probe(objects)[f] for f in fields) == timing
-    overridden, dummy = render(dict(CASES[case], db_cluster_readiness_probe={"periodSeconds": 1,
-                                                                            "initialDelaySeconds": "0"}))
+    override = {"periodSeconds": 1, "initialDelaySeconds": "0"}
+    overridden, dummy = render(dict(CASES[case], db_cluster_readiness_probe=override))
     got = probe(overridden)
     assert (got["initialDelaySeconds"], got["periodSeconds"]) == (0, 1)
     assert (got["timeoutSeconds"], got["failureThreshold"]) == timing[2:]
