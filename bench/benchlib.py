@@ -185,6 +185,15 @@ class Results(object):
             json.dump({"pair": self.pair, "rows": self.rows, "notes": self.notes}, f, indent=1)
 
 
+def run_main(main):
+    """Run a benchmark's main(); a BenchError ends the process with its message and exit status 1."""
+    try:
+        main()
+    except BenchError as exc:
+        log("failed: %s" % exc)
+        sys.exit(1)
+
+
 def parser(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--n", type=int, default=5, help="repetitions per side (default 5)")

@@ -16,12 +16,11 @@ from __future__ import absolute_import, division, print_function
 import json
 import secrets
 import string
-import sys
 import threading
 import time
 
 from benchlib import (BenchError, Playbook, Results, cleanup, kubectl, kubectl_json, apply_objects, log, parser, pv_dir,
-                      run, toolkit_cluster, wait_ready_pod, workdir)
+                      run, toolkit_cluster, wait_ready_pod, run_main, workdir)
 
 __metaclass__ = type
 
@@ -306,8 +305,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        log("failed: %s" % exc)
-        sys.exit(1)
+    run_main(main)

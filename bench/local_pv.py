@@ -13,11 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import sys
 
 import yaml
 
-from benchlib import BenchError, Playbook, Results, cleanup, kubectl, kubectl_json, log, parser, workdir
+from benchlib import BenchError, Playbook, Results, cleanup, kubectl, kubectl_json, log, parser, run_main, workdir
 
 __metaclass__ = type
 
@@ -147,8 +146,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        log("failed: %s" % exc)
-        sys.exit(1)
+    run_main(main)

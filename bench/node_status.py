@@ -13,9 +13,8 @@ from __future__ import absolute_import, division, print_function
 import json
 import secrets
 import string
-import sys
 
-from benchlib import BenchError, Playbook, Results, cleanup, kubectl, log, parser, toolkit_cluster, workdir
+from benchlib import BenchError, Playbook, Results, cleanup, kubectl, log, parser, toolkit_cluster, run_main, workdir
 
 __metaclass__ = type
 
@@ -81,8 +80,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        log("failed: %s" % exc)
-        sys.exit(1)
+    run_main(main)

@@ -14,11 +14,10 @@ With ``--status-out`` the ring also serves the Cassandra half of the db_node_sta
 from __future__ import absolute_import, division, print_function
 
 import json
-import sys
 
 import node_status
 from benchlib import (BenchError, Playbook, Results, cleanup, kubectl, kubectl_json, log, parser, pv_dir,
-                      toolkit_cluster, workdir)
+                      toolkit_cluster, run_main, workdir)
 
 __metaclass__ = type
 
@@ -130,8 +129,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        log("failed: %s" % exc)
-        sys.exit(1)
+    run_main(main)

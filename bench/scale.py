@@ -20,12 +20,11 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 import subprocess
-import sys
 import time
 
 import node_status
 from benchlib import (BenchError, Playbook, Results, apply_objects, cleanup, kubectl, kubectl_json, log, parser,
-                      toolkit_cluster, workdir)
+                      toolkit_cluster, run_main, workdir)
 from local_pv import measure as measure_local_pv
 
 __metaclass__ = type
@@ -157,8 +156,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BenchError as exc:
-        log("failed: %s" % exc)
-        sys.exit(1)
+    run_main(main)
