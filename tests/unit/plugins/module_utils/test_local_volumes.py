@@ -281,7 +281,8 @@ def released(pv, claim="app/datadir-db-0"):
     return pv
 
 
-def test_released_pv_is_reported_and_left_alone_by_default():
+def cluster_with_a_released_pv():
+    """Three stored PVs, the first one Released by a deleted claim; the call log starts empty."""
     kube = cluster()
     first = ensure(kube, params(), False, None)
     for name in first["pvs"]:
@@ -289,6 +290,11 @@ def test_released_pv_is_reported_and_left_alone_by_default():
     name = first["pvs"][0]
     kube.put(released(kube.get("PersistentVolume", name)))
     kube.calls = []
+    return kube, name
+
+
+def test_released_pv_is_reported_and_left_alone_by_default():
+    kube, name = cluster_with_a_released_pv()
     warnings = []
     again = ensure(kube, params(), False, warnings.append)
     assert again["changed"] is False and kube.changes() == []
@@ -298,13 +304,7 @@ def test_released_pv_is_reported_and_left_alone_by_default():
 
 
 def test_reclaim_released_frees_the_pv_for_a_new_claim_and_keeps_the_data_path():
-    kube = cluster()
-    first = ensure(kube, params(), False, None)
-    for name in first["pvs"]:
-        kube.put(as_stored(kube.get("PersistentVolume", name)))
-    name = first["pvs"][0]
-    kube.put(released(kube.get("PersistentVolume", name)))
-    kube.calls = []
+    kube, name = cluster_with_a_released_pv()
     checked = ensure(kube, params(reclaim_released=True), True, None)
     assert checked["changed"] is True and kube.changes() == []
     assert checked["actions"] == ["reclaim PersistentVolume %s" % name]
