@@ -8,7 +8,9 @@
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all (shared setup roles);
 # `unproven` too, for a target that has not yet passed on a real cluster: it is listed loudly, with the reason its
 # aliases file gives (`# unproven: ...`), and runs only when named.
-# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory.
+# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory. On the toolkit
+# cluster, PV directories named after that namespace (node-*/pv/dok-it-<target>[-*]) are removed before the target
+# starts: they can only be leftovers of an interrupted run.
 # --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
 # the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --no-images) images=0 ;;
     --list) list=1 ;;
     --syntax-check) syntax=1 images=0 ;;
-    -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) selected+=("${1%/}") ;;
   esac
@@ -172,6 +174,16 @@ for t in "${run[@]}"; do
 PLAY
   echo "=== $t"
   start=$SECONDS
+  if [ "$syntax" = 0 ] && [ "$DOK_CLUSTER" = toolkit ]; then
+    # A run that was killed never reached its cleanup: its PV directories (named after the target's namespace) would
+    # hand the new deployment a database initialized with another password. Only the target's own names are removed.
+    for d in "$DOK_K8S_STATE"/node-*/pv/"dok-it-${t//_/-}" "$DOK_K8S_STATE"/node-*/pv/"dok-it-${t//_/-}"-*; do
+      [ -e "$d" ] || continue
+      echo "    removing $d, left by an interrupted run"
+      if [ -d "$d" ] && mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
+      rm -rf -- "$d"
+    done
+  fi
   # a control-plane component that stopped since the last target is restarted before this one starts
   [ "$syntax" = 1 ] || [ "$DOK_CLUSTER" != toolkit ] || "$repo/tests/cluster/up.sh" >>"$logdir/cluster-up.log" 2>&1 || true
   if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
