@@ -463,3 +463,24 @@ def test_readiness_probe_timing_defaults_per_engine_and_overrides(case, timing):
     for version in K8S_VERSIONS:
         for obj in overridden:
             kubernetes_validate.validate(obj, version, strict=True)
+
+
+@pytest.mark.parametrize("case", ["mariadb-statefulset", "mariadb-deployment-lb-wordpress", "cockroachdb-insecure",
+                                  "kaiwudb-kwbase", "cassandra-one-rack", "cassandra-racks"])
+def test_extra_env_is_appended_to_the_database_container_only(case):
+    extra = [{"name": "JVM_EXTRA_OPTS", "value": "-Dcassandra.ring_delay_ms=5000"},
+             {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+    plain, dummy, dummy = render_case(case)
+    objects, dummy = render(dict(CASES[case], db_cluster_extra_env=extra))
+    workloads = [o for o in objects if o["kind"] in ("StatefulSet", "Deployment")]
+    assert workloads
+    for workload, before in zip(workloads, [o for o in plain if o["kind"] in ("StatefulSet", "Deployment")]):
+        env = pod_spec(workload)["containers"][0].get("env", [])
+        old = pod_spec(before)["containers"][0].get("env", [])
+        if workload["metadata"]["labels"]["app.kubernetes.io/component"] == "database":
+            assert env == old + extra
+        else:
+            assert env == old
+    for version in K8S_VERSIONS:
+        for obj in objects:
+            kubernetes_validate.validate(obj, version, strict=True)
