@@ -8,9 +8,9 @@
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all (shared setup roles);
 # `unproven` too, for a target that has not yet passed on a real cluster: it is listed loudly, with the reason its
 # aliases file gives (`# unproven: ...`), and runs only when named.
-# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory. On the toolkit
-# cluster, PV directories named after that namespace (node-*/pv/dok-it-<target>[-*]) are removed before the target
-# starts: they can only be leftovers of an interrupted run.
+# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory. Before a target
+# starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
+# that name and, on the toolkit cluster, the PV directories node-*/pv/<namespace>[-*] (unmounted first).
 # --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
 # the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
@@ -174,10 +174,22 @@ for t in "${run[@]}"; do
 PLAY
   echo "=== $t"
   start=$SECONDS
+  ns=dok-it-${t//_/-}
+  if [ "$syntax" = 0 ]; then
+    # A run that was killed never reached its cleanup: its namespace, PVs, StorageClass and (toolkit) PV directories,
+    # all named after the target's namespace, would hand the new run a stale database. Only those names are removed.
+    if kubectl get namespace "$ns" >/dev/null 2>&1; then
+      echo "    removing namespace $ns, left by an interrupted run"
+      kubectl delete namespace "$ns" --wait=true --timeout=600s >/dev/null || true
+    fi
+    kubectl get pv -o name 2>/dev/null | grep "^persistentvolume/$ns-" | while read -r pv; do
+      echo "    removing $pv, left by an interrupted run"
+      kubectl delete "$pv" --wait=false >/dev/null || true
+    done
+    kubectl delete storageclass "$ns" --ignore-not-found >/dev/null 2>&1 || true
+  fi
   if [ "$syntax" = 0 ] && [ "$DOK_CLUSTER" = toolkit ]; then
-    # A run that was killed never reached its cleanup: its PV directories (named after the target's namespace) would
-    # hand the new deployment a database initialized with another password. Only the target's own names are removed.
-    for d in "$DOK_K8S_STATE"/node-*/pv/"dok-it-${t//_/-}" "$DOK_K8S_STATE"/node-*/pv/"dok-it-${t//_/-}"-*; do
+    for d in "$DOK_K8S_STATE"/node-*/pv/"$ns" "$DOK_K8S_STATE"/node-*/pv/"$ns"-*; do
       [ -e "$d" ] || continue
       echo "    removing $d, left by an interrupted run"
       if [ -d "$d" ] && mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
