@@ -156,6 +156,7 @@ for t in "${run[@]}"; do
       continue
     fi
   fi
+  ns=dok-it-${t//_/-}
   play=$logdir/$t.play.yml
   cat >"$play" <<PLAY
 - name: Run the integration target $t
@@ -164,7 +165,7 @@ for t in "${run[@]}"; do
   gather_facts: false
   vars:
     dok_it_target: $t
-    dok_it_namespace: dok-it-${t//_/-}
+    dok_it_namespace: $ns
     dok_it_cluster: $DOK_CLUSTER
     dok_it_inventory: $inventory
   tasks:
@@ -174,7 +175,6 @@ for t in "${run[@]}"; do
 PLAY
   echo "=== $t"
   start=$SECONDS
-  ns=dok-it-${t//_/-}
   if [ "$syntax" = 0 ]; then
     # A run that was killed never reached its cleanup: its namespace, PVs, StorageClass and (toolkit) PV directories,
     # all named after the target's namespace, would hand the new run a stale database. Only those names are removed.
