@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Run integration targets against the live cluster (tests/cluster/up.sh brings it up or reuses it).
-#   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--no-images] [--list] [--syntax-check]
-#                            [TARGET...]
+#   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--jobs N] [--no-images] [--list]
+#                            [--list-images] [--syntax-check] [TARGET...]
 # Each target (tests/integration/targets/<name>/, role-shaped: tasks/main.yml, defaults/, files/, aliases) runs in a
 # generated play that includes it as a role, on localhost with connection local, or on the cluster's node hosts
 # (group dok_nodes) when its aliases say `hosts/nodes`. Aliases also name tiers (slow, cassandra, ...) and images
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all (shared setup roles);
 # `unproven` too, for a target that has not yet passed on a real cluster: it is listed loudly, with the reason its
 # aliases file gives (`# unproven: ...`), and runs only when named.
+# Up to N targets (--jobs, else $DOK_IT_JOBS, default 2) run at once, `slow` ones first; each has its own namespace
+# and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
+# this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory. Before a target
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
 # that name and, on the toolkit cluster, the PV directories node-*/pv/<namespace>[-*] (unmounted first).
-# --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
+# --list-images prints the image build targets the selection needs. --syntax-check checks the generated plays
+# without a cluster. Logs go to tests/output/integration/<target>.log;
 # the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +24,7 @@ targets_dir=$here/targets
 logdir=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
-all=0 images=1 list=0 syntax=0
+all=0 images=1 list=0 list_images=0 syntax=0 jobs=${DOK_IT_JOBS:-2}
 tiers=() excludes=() selected=() unproven=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,14 +32,18 @@ while [ $# -gt 0 ]; do
     --tier) tiers+=("$2"); shift ;;
     --exclude) excludes+=("$2"); shift ;;
     --no-images) images=0 ;;
+    --jobs) jobs=$2; shift ;;
     --list) list=1 ;;
+    --list-images) list_images=1 ;;
     --syntax-check) syntax=1 images=0 ;;
-    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) selected+=("${1%/}") ;;
   esac
   shift
 done
+case "$jobs" in ''|*[!0-9]*|0) echo "run.sh: --jobs (or DOK_IT_JOBS) must be a whole number of at least 1, got '$jobs'" >&2; exit 2 ;; esac
+[ "$syntax" = 0 ] || jobs=1
 
 aliases_of() { [ -f "$targets_dir/$1/aliases" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$targets_dir/$1/aliases"; }
 has_alias() { aliases_of "$1" | grep -qx "$2"; }
@@ -65,6 +73,12 @@ for t in "${selected[@]}"; do
   [ "$skip" = 1 ] || run+=("$t")
 done
 if [ "$list" = 1 ]; then printf '%s\n' "${run[@]}"; exit 0; fi
+wanted=()
+for t in "${run[@]}"; do
+  while read -r a; do case "$a" in image/*) wanted+=("${a#image/}") ;; esac; done < <(aliases_of "$t")
+done
+[ ${#wanted[@]} -eq 0 ] || mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
+if [ "$list_images" = 1 ]; then [ ${#wanted[@]} -eq 0 ] || printf '%s\n' "${wanted[@]}"; exit 0; fi
 
 mkdir -p "$logdir"
 declare -A result seconds reason
@@ -108,12 +122,7 @@ fi
 echo "cluster: $DOK_CLUSTER (${KUBECONFIG:-no kubeconfig})"
 
 if [ "$images" = 1 ]; then
-  wanted=()
-  for t in "${run[@]}"; do
-    while read -r a; do case "$a" in image/*) wanted+=("${a#image/}") ;; esac; done < <(aliases_of "$t")
-  done
   if [ ${#wanted[@]} -gt 0 ]; then
-    mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
     start=$SECONDS
     case "$DOK_CLUSTER" in
       toolkit) "$repo/tests/images/build.sh" --load "${wanted[@]}" 2>&1 | tee "$logdir/images.log" ;;
@@ -147,17 +156,35 @@ inventory=$logdir/inventory.ini
   fi
 } >"$inventory"
 
-for t in "${run[@]}"; do
-  hosts=localhost
-  if has_alias "$t" hosts/nodes; then
-    hosts=dok_nodes
-    if ! grep -q '^dok-node' "$inventory"; then
-      skip_loudly "$t" "needs node hosts that share this machine's filesystem (offline toolkit cluster); $DOK_CLUSTER has none"
-      continue
-    fi
+# What a killed run of a target left, all named after its namespace, would hand the next run a stale database: its
+# namespace, PVs, StorageClass and (toolkit) PV directories are removed before the target starts. Then a control-plane
+# component that stopped since the last target is restarted. Runs in the dispatcher, never beside itself.
+prepare_target() {
+  local t=$1 ns=$2 d pv
+  [ "$syntax" = 0 ] || return 0
+  if kubectl get namespace "$ns" >/dev/null 2>&1; then
+    echo "    removing namespace $ns, left by an interrupted run"
+    kubectl delete namespace "$ns" --wait=true --timeout=600s >/dev/null || true
   fi
-  ns=dok-it-${t//_/-}
-  play=$logdir/$t.play.yml
+  kubectl get pv -o name 2>/dev/null | grep "^persistentvolume/$ns-" | while read -r pv; do
+    echo "    removing $pv, left by an interrupted run"
+    kubectl delete "$pv" --wait=false >/dev/null || true
+  done
+  kubectl delete storageclass "$ns" --ignore-not-found >/dev/null 2>&1 || true
+  if [ "$DOK_CLUSTER" = toolkit ]; then
+    for d in "$DOK_K8S_STATE"/node-*/pv/"$ns" "$DOK_K8S_STATE"/node-*/pv/"$ns"-*; do
+      [ -e "$d" ] || continue
+      echo "    removing $d, left by an interrupted run"
+      if [ -d "$d" ] && mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
+      rm -rf -- "$d"
+    done
+    "$repo/tests/cluster/up.sh" >>"$logdir/cluster-up.log" 2>&1 || true
+  fi
+}
+
+# Runs the target's play; the outcome goes to $logdir/<target>.result ("passed|failed SECONDS") for report_target.
+play_target() {
+  local t=$1 hosts=$2 ns=$3 play=$logdir/$1.play.yml start=$SECONDS outcome=failed
   cat >"$play" <<PLAY
 - name: Run the integration target $t
   hosts: $hosts
@@ -173,40 +200,59 @@ for t in "${run[@]}"; do
       ansible.builtin.include_role:
         name: $t
 PLAY
-  echo "=== $t"
-  start=$SECONDS
-  if [ "$syntax" = 0 ]; then
-    # A run that was killed never reached its cleanup: its namespace, PVs, StorageClass and (toolkit) PV directories,
-    # all named after the target's namespace, would hand the new run a stale database. Only those names are removed.
-    if kubectl get namespace "$ns" >/dev/null 2>&1; then
-      echo "    removing namespace $ns, left by an interrupted run"
-      kubectl delete namespace "$ns" --wait=true --timeout=600s >/dev/null || true
-    fi
-    kubectl get pv -o name 2>/dev/null | grep "^persistentvolume/$ns-" | while read -r pv; do
-      echo "    removing $pv, left by an interrupted run"
-      kubectl delete "$pv" --wait=false >/dev/null || true
-    done
-    kubectl delete storageclass "$ns" --ignore-not-found >/dev/null 2>&1 || true
-  fi
-  if [ "$syntax" = 0 ] && [ "$DOK_CLUSTER" = toolkit ]; then
-    for d in "$DOK_K8S_STATE"/node-*/pv/"$ns" "$DOK_K8S_STATE"/node-*/pv/"$ns"-*; do
-      [ -e "$d" ] || continue
-      echo "    removing $d, left by an interrupted run"
-      if [ -d "$d" ] && mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
-      rm -rf -- "$d"
-    done
-  fi
-  # a control-plane component that stopped since the last target is restarted before this one starts
-  [ "$syntax" = 1 ] || [ "$DOK_CLUSTER" != toolkit ] || "$repo/tests/cluster/up.sh" >>"$logdir/cluster-up.log" 2>&1 || true
   if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
       ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_DISPLAY_SKIPPED_HOSTS=0 \
       ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") >"$logdir/$t.log" 2>&1; then
-    result[$t]=passed
-  else
-    result[$t]=failed
-    tail -n 40 "$logdir/$t.log" | sed 's/^/    /'
+    outcome=passed
   fi
-  seconds[$t]=$((SECONDS - start))
-  echo "=== $t: ${result[$t]} in ${seconds[$t]} s (log: ${logdir#"$repo"/}/$t.log)"
+  echo "$outcome $((SECONDS - start))" >"$logdir/$t.result"
+}
+
+report_target() {
+  local t=$1 outcome secs
+  read -r outcome secs <"$logdir/$t.result" 2>/dev/null || outcome=failed secs=-
+  result[$t]=$outcome seconds[$t]=$secs
+  [ "$outcome" = passed ] || tail -n 40 "$logdir/$t.log" | sed "s/^/    $t | /"
+  echo "=== $t: $outcome in $secs s (log: ${logdir#"$repo"/}/$t.log)"
+}
+
+# Starts a target in the background (at most $jobs at once); a target whose aliases say `exclusive` runs alone.
+declare -A running=()
+wait_one() {
+  local pid=
+  wait -n -p pid "${!running[@]}"
+  [ -n "$pid" ] || return 0
+  report_target "${running[$pid]}"
+  unset "running[$pid]"
+}
+launch_target() {
+  local t=$1 limit=$2 hosts=localhost ns=dok-it-${1//_/-}
+  if has_alias "$t" hosts/nodes; then
+    hosts=dok_nodes
+    if ! grep -q '^dok-node' "$inventory"; then
+      skip_loudly "$t" "needs node hosts that share this machine's filesystem (offline toolkit cluster); $DOK_CLUSTER has none"
+      return 0
+    fi
+  fi
+  while [ "${#running[@]}" -ge "$limit" ]; do wait_one; done
+  rm -f "$logdir/$t.result"
+  if [ "$limit" -gt 1 ]; then echo "=== $t: started beside ${#running[@]} other target(s)"; else echo "=== $t"; fi
+  prepare_target "$t" "$ns"
+  play_target "$t" "$hosts" "$ns" &
+  running[$!]=$t
+}
+
+shared=() alone=()
+for t in "${run[@]}"; do
+  if [ "$jobs" -gt 1 ] && has_alias "$t" exclusive; then alone+=("$t"); else shared+=("$t"); fi
 done
+if [ "$jobs" -gt 1 ]; then
+  # slow targets start first so that the lanes end close together
+  mapfile -t shared < <(for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow && echo "$t"; done
+                        for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow || echo "$t"; done)
+  echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} alone (exclusive)"
+fi
+for t in "${shared[@]+"${shared[@]}"}"; do launch_target "$t" "$jobs"; done
+while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+for t in "${alone[@]+"${alone[@]}"}"; do launch_target "$t" 1; wait_one; done
 summary
