@@ -13,6 +13,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 
 stages=(setup unit sanity lint yamllint argspecs changelog build integration)
 [ "$#" -eq 0 ] || stages=("$@")
+output=${DOK_TEST_OUTPUT:-$ROOT/tests/output}
 
 declare -a summary=()
 failed=0
@@ -37,6 +38,39 @@ run_stage() {
     return "$rc"
 }
 
+# The test images (debootstrap, package downloads) build in the background while the static stages run; the
+# integration stage waits for them. A failed build is not reported here: the integration stage builds again and
+# stops on the error.
+prebuild_pid=""
+prebuild_started=0
+start_prebuild() {
+    [[ " ${stages[*]} " == *" integration "* ]] || return 0
+    [ -f tests/integration/run.sh ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null || return 0
+    local images
+    mapfile -t images < <(bash tests/integration/run.sh --all --list-images)
+    [ "${#images[@]}" -gt 0 ] || return 0
+    mkdir -p "$output/integration"
+    echo "images: building ${images[*]} in the background (log: $output/integration/images-prebuild.log)"
+    prebuild_started=$(date +%s)
+    setsid tests/images/build.sh "${images[@]}" >"$output/integration/images-prebuild.log" 2>&1 &
+    prebuild_pid=$!
+}
+wait_prebuild() {
+    [ -n "$prebuild_pid" ] || return 0
+    local waited rc
+    waited=$(date +%s)
+    wait "$prebuild_pid"
+    rc=$?
+    prebuild_pid=""
+    echo "images: background build ended (exit $rc) $(($(date +%s) - prebuild_started)) s after it started;" \
+        "the integration stage waited $(($(date +%s) - waited)) s for it"
+}
+trap '[ -z "$prebuild_pid" ] || kill -- "-$prebuild_pid" 2>/dev/null' EXIT
+
+# The integration stage stops the cluster afterwards when it had to start it.
+cluster_answers() { (. tests/cluster/env.sh) >/dev/null 2>&1; }
+
+start_prebuild
 for stage in "${stages[@]}"; do
     case "$stage" in
         setup) run_stage setup scripts/setup.sh || break ;;
@@ -49,7 +83,13 @@ for stage in "${stages[@]}"; do
         build) run_stage build scripts/build.sh ;;
         integration)
             if [ -f tests/integration/run.sh ]; then
+                wait_prebuild
+                cluster_was_up=0
+                cluster_answers && cluster_was_up=1
                 run_stage integration bash tests/integration/run.sh --all
+                if [ "$cluster_was_up" = 0 ] && cluster_answers; then
+                    run_stage cluster-down tests/cluster/down.sh
+                fi
             else
                 printf '\n===== integration: SKIPPED, tests/integration/run.sh is not in this checkout\n'
                 summary+=("$(printf '%-12s %-16s' integration SKIPPED)")
