@@ -38,39 +38,36 @@ run_stage() {
     return "$rc"
 }
 
-# The test images (debootstrap, package downloads) build in the background while the static stages run; the
-# integration stage waits for them. A failed build is not reported here: the integration stage builds again and
-# stops on the error.
-prebuild_pid=""
-prebuild_started=0
-start_prebuild() {
-    [[ " ${stages[*]} " == *" integration "* ]] || return 0
-    [ -f tests/integration/run.sh ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null || return 0
-    local images
-    mapfile -t images < <(bash tests/integration/run.sh --all --list-images)
-    [ "${#images[@]}" -gt 0 ] || return 0
+# The cluster comes up and the test images (debootstrap, package downloads) are built and loaded in the background
+# while the static stages run; the integration stage waits for that. A failure there is not reported here: the
+# integration stage brings the cluster up and builds again, and stops on the error. When the integration stage had
+# to start the cluster, it is stopped afterwards.
+cluster_answers() { (. tests/cluster/env.sh) >/dev/null 2>&1; }
+cluster_was_up=0
+prepare_pid=""
+start_prepare() {
+    [[ " ${stages[*]} " == *" integration "* ]] && [ -f tests/integration/run.sh ] || return 0
+    cluster_answers && cluster_was_up=1
+    [ "$(id -u)" = 0 ] || return 0
     mkdir -p "$output/integration"
-    echo "images: building ${images[*]} in the background (log: $output/integration/images-prebuild.log)"
-    prebuild_started=$(date +%s)
-    setsid tests/images/build.sh "${images[@]}" >"$output/integration/images-prebuild.log" 2>&1 &
-    prebuild_pid=$!
+    echo "integration: bringing the cluster up and building the test images in the background" \
+        "(log: $output/integration/prepare.log)"
+    setsid bash tests/integration/run.sh --all --prepare >"$output/integration/prepare.log" 2>&1 &
+    prepare_pid=$!
 }
-wait_prebuild() {
-    [ -n "$prebuild_pid" ] || return 0
+wait_prepare() {
+    [ -n "$prepare_pid" ] || return 0
     local waited rc
     waited=$(date +%s)
-    wait "$prebuild_pid"
+    wait "$prepare_pid"
     rc=$?
-    prebuild_pid=""
-    echo "images: background build ended (exit $rc) $(($(date +%s) - prebuild_started)) s after it started;" \
-        "the integration stage waited $(($(date +%s) - waited)) s for it"
+    prepare_pid=""
+    echo "integration: background preparation ended (exit $rc): $(tail -n 1 "$output/integration/prepare.log");" \
+        "waited $(($(date +%s) - waited)) s for it"
 }
-trap '[ -z "$prebuild_pid" ] || kill -- "-$prebuild_pid" 2>/dev/null' EXIT
+trap '[ -z "$prepare_pid" ] || kill -- "-$prepare_pid" 2>/dev/null' EXIT
 
-# The integration stage stops the cluster afterwards when it had to start it.
-cluster_answers() { (. tests/cluster/env.sh) >/dev/null 2>&1; }
-
-start_prebuild
+start_prepare
 for stage in "${stages[@]}"; do
     case "$stage" in
         setup) run_stage setup scripts/setup.sh || break ;;
@@ -83,9 +80,7 @@ for stage in "${stages[@]}"; do
         build) run_stage build scripts/build.sh ;;
         integration)
             if [ -f tests/integration/run.sh ]; then
-                wait_prebuild
-                cluster_was_up=0
-                cluster_answers && cluster_was_up=1
+                wait_prepare
                 run_stage integration bash tests/integration/run.sh --all
                 if [ "$cluster_was_up" = 0 ] && cluster_answers; then
                     run_stage cluster-down tests/cluster/down.sh

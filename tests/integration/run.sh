@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run integration targets against the live cluster (tests/cluster/up.sh brings it up or reuses it).
 #   tests/integration/run.sh [--all] [--tier ALIAS]... [--exclude ALIAS]... [--jobs N] [--no-images] [--list]
-#                            [--list-images] [--syntax-check] [TARGET...]
+#                            [--list-images] [--prepare] [--syntax-check] [TARGET...]
 # Each target (tests/integration/targets/<name>/, role-shaped: tasks/main.yml, defaults/, files/, aliases) runs in a
 # generated play that includes it as a role, on localhost with connection local, or on the cluster's node hosts
 # (group dok_nodes) when its aliases say `hosts/nodes`. Aliases also name tiers (slow, cassandra, ...) and images
@@ -14,8 +14,8 @@
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`), dok_it_cluster and dok_it_inventory. Before a target
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
 # that name and, on the toolkit cluster, the PV directories node-*/pv/<namespace>[-*] (unmounted first).
-# --list-images prints the image build targets the selection needs. --syntax-check checks the generated plays
-# without a cluster. Logs go to tests/output/integration/<target>.log;
+# --list-images prints the image build targets the selection needs; --prepare only brings the cluster up and builds
+# and loads those images. --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
 # the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +24,7 @@ targets_dir=$here/targets
 logdir=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
-all=0 images=1 list=0 list_images=0 syntax=0 jobs=${DOK_IT_JOBS:-2}
+all=0 images=1 list=0 list_images=0 prepare=0 syntax=0 jobs=${DOK_IT_JOBS:-2}
 tiers=() excludes=() selected=() unproven=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +35,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift ;;
     --list) list=1 ;;
     --list-images) list_images=1 ;;
+    --prepare) prepare=1 ;;
     --syntax-check) syntax=1 images=0 ;;
     -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -113,6 +114,7 @@ if [ "$syntax" = 1 ]; then
 else
   if ! "$repo/tests/cluster/up.sh" >"$logdir/cluster-up.log" 2>&1; then
     cat "$logdir/cluster-up.log" >&2
+    [ "$prepare" = 0 ] || exit 1
     for t in "${run[@]}"; do skip_loudly "$t" "$NO_CLUSTER_REASON"; done
     summary
     exit $?
@@ -135,6 +137,10 @@ if [ "$images" = 1 ]; then
     [ "${PIPESTATUS[0]}" = 0 ] || { echo "run.sh: building or loading images failed (log: $logdir/images.log)" >&2; exit 1; }
     echo "images: ${wanted[*]} ready in $((SECONDS - start)) s"
   fi
+fi
+if [ "$prepare" = 1 ]; then
+  echo "prepared: cluster $DOK_CLUSTER up, images ${wanted[*]:-none} ready in $SECONDS s"
+  exit 0
 fi
 
 playbook_args=()
