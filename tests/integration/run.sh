@@ -15,8 +15,8 @@
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
 # that name and, on the toolkit cluster, the PV directories node-*/pv/<namespace>[-*] (unmounted first).
 # --list-images prints the image build targets the selection needs; --prepare only brings the cluster up and builds
-# and loads those images. --syntax-check checks the generated plays without a cluster. Logs go to tests/output/integration/<target>.log;
-# the last line is "N passed, N failed[, N skipped]".
+# and loads those images. --syntax-check checks the generated plays without a cluster. Logs go to
+# tests/output/integration/<target>.log; the last line is "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -166,7 +166,7 @@ inventory=$logdir/inventory.ini
 # namespace, PVs, StorageClass and (toolkit) PV directories are removed before the target starts. Then a control-plane
 # component that stopped since the last target is restarted. Runs in the dispatcher, never beside itself.
 prepare_target() {
-  local t=$1 ns=$2 d pv
+  local ns=$1 d pv
   [ "$syntax" = 0 ] || return 0
   if kubectl get namespace "$ns" >/dev/null 2>&1; then
     echo "    removing namespace $ns, left by an interrupted run"
@@ -243,7 +243,7 @@ launch_target() {
   while [ "${#running[@]}" -ge "$limit" ]; do wait_one; done
   rm -f "$logdir/$t.result"
   if [ "$limit" -gt 1 ]; then echo "=== $t: started beside ${#running[@]} other target(s)"; else echo "=== $t"; fi
-  prepare_target "$t" "$ns"
+  prepare_target "$ns"
   play_target "$t" "$hosts" "$ns" &
   running[$!]=$t
 }
@@ -259,6 +259,7 @@ if [ "$jobs" -gt 1 ]; then
   echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} alone (exclusive)"
 fi
 for t in "${shared[@]+"${shared[@]}"}"; do launch_target "$t" "$jobs"; done
+# with a limit of 1, each exclusive target first waits for every running target, the shared ones included
+for t in "${alone[@]+"${alone[@]}"}"; do launch_target "$t" 1; done
 while [ "${#running[@]}" -gt 0 ]; do wait_one; done
-for t in "${alone[@]+"${alone[@]}"}"; do launch_target "$t" 1; wait_one; done
 summary
