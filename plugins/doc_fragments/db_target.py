@@ -69,7 +69,7 @@ options:
     default: localhost
   port:
     description:
-      - Port the database CLI connects to. Default is the engine's port.
+      - Port the database CLI connects to (1 to 65535). Default is the engine's port.
     type: int
   login_user:
     description:
@@ -89,17 +89,18 @@ options:
     type: str
   replication_factor:
     description:
-      - Replication factor the safety rules and the health summary assume.
+      - Replication factor the safety rules and the health summary assume. At least 1.
     type: int
     default: 3
   poll_interval:
     description:
-      - Seconds between two polls while waiting.
+      - Seconds between two polls while waiting. At least 1.
     type: int
     default: 5
   exec_timeout:
     description:
-      - Seconds one database CLI command may run in the pod before it is abandoned and reported as failed.
+      - Seconds one database CLI command may run in the pod before it is abandoned and reported as failed. At
+        least 1.
     type: int
     default: 60
 """

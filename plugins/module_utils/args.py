@@ -51,7 +51,13 @@ DECOMMISSION_ARG_SPEC = {
     "wait_timeout": {"type": "int", "default": 3600},
     "pvc_policy": {"type": "str", "default": "retain", "choices": ["retain", "delete"]},
     "scale_down": {"type": "bool", "default": True},
+    "assume_gone": {"type": "list", "elements": "str", "default": []},
 }
+
+RANGES = (
+    ("port", 1, 65535), ("replication_factor", 1, None), ("poll_interval", 1, None), ("exec_timeout", 1, None),
+    ("expected_nodes", 1, None), ("wait_timeout", 1, None), ("stall_timeout", 1, None), ("replicas", 0, None),
+)
 
 LOCAL_PV_VOLUME_SPEC = {
     "node": {"type": "str", "required": True},
@@ -99,9 +105,23 @@ def engine_params(params):
             "login_password was given, but a password is never passed to a command in the pod: command lines are "
             "visible to every process there. Nothing was done. Put the password in a Secret, expose it to the "
             "database container as an environment variable, and name that variable with login_password_env.")
+    check_ranges(params)
     result = dict(params)
     result["host"] = params.get("db_host")
     return result
+
+
+def check_ranges(params):
+    """Refuse a whole-number option outside its range before anything runs."""
+    for name, lowest, highest in RANGES:
+        value = params.get(name)
+        if value is None:
+            continue
+        if highest is not None and not lowest <= value <= highest:
+            raise PreconditionError("%s must be between %d and %d, got %s. Nothing was done." % (
+                name, lowest, highest, value))
+        if value < lowest:
+            raise PreconditionError("%s must be at least %d, got %s. Nothing was done." % (name, lowest, value))
 
 
 def node_status_argspec():

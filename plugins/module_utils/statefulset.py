@@ -4,8 +4,8 @@
 """StatefulSet side of the operations: find the workload and its pods, exec, scale, partition, waits, PVCs.
 
 ``StatefulSetOps`` is the ``ops`` object the engine-neutral logic (node status, decommission) drives:
-    pods(), run(pod, argv, timeout=None), replicas(), scale(n), wait_pods_gone(names, timeout),
-    pvcs_for(ordinal), delete_pvc(name), now(), sleep(seconds)
+    pods(), namespace_pods(), run(pod, argv, timeout=None), replicas(), scale(n), wait_pods_gone(names, timeout),
+    pvcs_for(ordinal), claims(), annotate_pvc(name, annotations), delete_pvc(name), now(), sleep(seconds)
 plus partition(), set_partition(n) and wait_pod_updated(name, timeout) for rolling upgrades.
 """
 
@@ -174,6 +174,10 @@ class StatefulSetOps(object):
     def pods(self):
         return sort_records(pod_record(p, self.name) for p in self._raw_pods())
 
+    def namespace_pods(self):
+        """Every pod of the namespace (other StatefulSets' too): which addresses belong to running pods."""
+        return sort_records(pod_record(p) for p in self.kube.list("Pod", self.namespace))
+
     def run(self, pod, argv, timeout=None):
         return exec_in_pod(self.kube, self.namespace, pod, self.container, argv,
                            timeout=timeout if timeout is not None else self.exec_timeout)
@@ -220,6 +224,26 @@ class StatefulSetOps(object):
     def pvcs_for(self, ordinal):
         sts = self._need_sts()
         return [n for n in claim_names(sts, ordinal) if self.kube.get("PersistentVolumeClaim", n, self.namespace)]
+
+    def claims(self):
+        """Every claim named after one of the StatefulSet's volume claim templates, any ordinal:
+        ``{"name", "ordinal", "annotations"}``, lowest ordinal first."""
+        sts = self._need_sts()
+        patterns = [re.compile(r"^%s-%s-(\d+)$" % (re.escape(t["metadata"]["name"]), re.escape(self.name)))
+                    for t in (sts.get("spec") or {}).get("volumeClaimTemplates") or []]
+        found = []
+        for claim in self.kube.list("PersistentVolumeClaim", self.namespace):
+            meta = claim.get("metadata") or {}
+            for pattern in patterns:
+                match = pattern.match(meta.get("name") or "")
+                if match:
+                    found.append({"name": meta["name"], "ordinal": int(match.group(1)),
+                                  "annotations": dict(meta.get("annotations") or {})})
+        return sorted(found, key=lambda c: (c["ordinal"], c["name"]))
+
+    def annotate_pvc(self, name, annotations):
+        self.kube.patch("PersistentVolumeClaim", name, {"metadata": {"annotations": dict(annotations)}},
+                        self.namespace)
 
     def delete_pvc(self, name):
         self.kube.delete("PersistentVolumeClaim", name, self.namespace)

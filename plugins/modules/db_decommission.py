@@ -21,6 +21,12 @@ description:
   - Before anything changes it checks that all other nodes are live, that the cluster keeps at least
     O(replication_factor) nodes and that the others can take the data. While the data moves it polls the progress
     and fails when nothing moved for O(stall_timeout) seconds, saying what it saw.
+  - A pod counts as gone only when the database says so positively, matched by node id or host ID, never
+    inferred from a missing row or a changed address. A pod that the database cannot account for (it moved to a new
+    address while its member is down at the old one, it is Pending or missing, a status row has an unknown state)
+    is a refusal that names what was seen.
+  - In O(replicas) mode every ordinal from O(replicas) up to C(spec.replicas) must have a pod whose database node
+    is known, or be named in O(assume_gone).
   - Idempotent. Nodes already removed and scaled away give C(changed=false); a run interrupted half-way resumes.
   - Check mode returns the plan and changes nothing; diff mode shows the replica count, the states of the leaving
     nodes and the claims of the removed ordinals, before and after.
@@ -48,23 +54,40 @@ options:
     elements: str
   force:
     description:
-      - Skip the safety pre-checks that can be overridden (for example a dead node elsewhere). Never passes
-        C(--force) to C(nodetool).
+      - Go past the pre-checks that can be overridden (fewer nodes than the replication factor would remain, too
+        little free space on the others, under-replicated ranges). It never lets a node that is down elsewhere,
+        or a pod whose database node cannot be identified, pass, and never passes C(--force) to C(nodetool).
     type: bool
     default: false
+  assume_gone:
+    description:
+      - Pods (by name) whose member you know already left the database, although the database cannot confirm it;
+        the pod is missing, or its node appears in no row of the status output that can be tied to it.
+      - Only these pods may be scaled away without a confirmed departure. The plan lists them as C(assume_gone),
+        and their claims are always kept, whatever O(pvc_policy) says.
+      - Refused for a pod whose node the database still lists.
+    type: list
+    elements: str
+    default: []
   stall_timeout:
     description:
-      - Fail when the data movement shows no progress for this many seconds.
+      - Fail when the data movement shows no progress for this many seconds. At least 1 and at least
+        O(poll_interval).
     type: int
     default: 600
   wait_timeout:
     description:
-      - Seconds the whole decommission may take.
+      - Seconds the whole decommission may take. At least 1.
     type: int
     default: 3600
   pvc_policy:
     description:
       - C(retain) keeps the volume claims of the removed pods; C(delete) deletes them after the pods are gone.
+      - Only the claims of this run's pods whose member the database confirmed gone are deleted (and claims that an
+        interrupted run of the same decommission marked for deletion). Claims of other ordinals, such as claims
+        kept on purpose by an earlier run, are listed as kept and never deleted.
+      - Before a pod goes away, each of its claims is annotated with C(dok.databases/member-left) (and
+        C(dok.databases/node-id)), so later runs and scale-ups know that it holds the data of a member that left.
       - A kept claim holds the data of a node that left the cluster. CockroachDB cannot bring such a node back, so a
         later scale-up must not silently reuse it.
     type: str
@@ -79,8 +102,8 @@ attributes:
   diff_mode:
     support: full
 notes:
-  - The identity used needs C(get)/C(list)/C(patch) on statefulsets, C(get)/C(list) on pods and
-    persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(get) and C(create) on C(pods/exec).
+  - The identity used needs C(get)/C(list)/C(patch) on statefulsets, C(get)/C(list) on pods, C(get)/C(list)/C(patch)
+    on persistentvolumeclaims (C(delete) with O(pvc_policy=delete)) and C(get) and C(create) on C(pods/exec).
 """
 
 EXAMPLES = r"""
@@ -91,6 +114,15 @@ EXAMPLES = r"""
     statefulset: cockroachdb
     certs_dir: /cockroach/cockroach-certs
     replicas: 4
+
+- name: Scale away a CockroachDB pod whose node was lost before it could be decommissioned (claim kept)
+  dok.databases.db_decommission:
+    engine: cockroachdb
+    namespace: crdb
+    statefulset: cockroachdb
+    certs_dir: /cockroach/cockroach-certs
+    replicas: 3
+    assume_gone: [cockroachdb-3]
 
 - name: Show what removing the top Cassandra node would do
   dok.databases.db_decommission:
@@ -110,7 +142,9 @@ plan:
   type: list
   elements: dict
 targets:
-  description: The nodes removed (or to remove), each with its pod, ordinal and node id.
+  description: >-
+    The nodes removed (or to remove), each with its pod, ordinal, node id, C(state) (C(active), C(decommissioning),
+    C(decommissioned), C(gone) or C(assumed_gone)) and C(evidence), how the database's answer was tied to the pod.
   returned: always
   type: list
   elements: dict

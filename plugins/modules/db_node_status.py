@@ -39,11 +39,11 @@ options:
     description:
       - Number of nodes the cluster should have. Default is C(spec.replicas) of the StatefulSet, or the number of
         selected pods.
-      - Required with O(wait_for=count).
+      - Required with O(wait_for=count). At least 1.
     type: int
   wait_timeout:
     description:
-      - Seconds to wait for O(wait_for) before failing with the last summary seen.
+      - Seconds to wait for O(wait_for) before failing with the last summary seen. At least 1.
     type: int
     default: 300
 attributes:

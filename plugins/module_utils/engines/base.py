@@ -57,7 +57,8 @@ def quote_output(*texts):
 
 HINTS = (
     (("password authentication failed", "access denied", "authentication failed", "authenticationexception",
-      "invalid username or password", "requires a password", "login failed"),
+      "invalid username or password", "requires a password", "login failed", "failedloginexception",
+      "authentication timed out", "and/or password are incorrect", "bad credentials"),
      "authentication failed: check login_user and the password (login_password_env names the variable inside "
      "the container that holds it)"),
     (("certificate", "x509", "tls error", "ssl error", "tls/ssl", "handshake"),
@@ -132,7 +133,10 @@ class EngineAdapter(object):
     ``{"targets": {pod: {"state", "replicas", ...}}, "done": bool}``; ``finalize_decommission(...)`` raises
     unless the group is fully decommissioned; ``capacity_check(run, nodes, targets, remaining_pods)`` -> None
     (cannot tell) or ``{"checked", "reasons", ...}``; ``extra_prechecks(nodes, targets, replication_factor)``
-    -> refusal reasons.
+    -> refusal reasons; ``identify(run, pod)`` -> the node's own id for a pod the status did not match.
+    ``lists_left_members``: departed members stay in the status (as decommissioned), so a pod with no member is
+    unknown, never gone; ``decommissions_dead_nodes``: a down node can be decommissioned (its data is copied from
+    the other replicas).
     """
 
     name = None
@@ -140,7 +144,8 @@ class EngineAdapter(object):
     default_binary = None
     default_port = None
     supports_decommission = False
-    missing_node_is_gone = False
+    lists_left_members = True
+    decommissions_dead_nodes = False
 
     def __init__(self, params=None):
         self.params = dict(params or {})
@@ -174,6 +179,10 @@ class EngineAdapter(object):
         return []
 
     def capacity_check(self, run, nodes, targets, remaining_pods):
+        return None
+
+    def identify(self, run, pod):
+        """What the database process inside a running pod says of itself: ``{"id", "left", "mode"}`` or None."""
         return None
 
     def env_var(self, name):

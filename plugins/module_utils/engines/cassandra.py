@@ -24,7 +24,7 @@ UNITS = {
     "pb": 1024 ** 5, "pib": 1024 ** 5,
 }
 UNKNOWN = ("?", "n/a")
-STATUS_CODE = re.compile(r"^([UD])([NLJM])\s+(\S.*)$")
+STATUS_CODE = re.compile(r"^([A-Z?])([A-Z?])\s+(\S.*)$")
 DATACENTER = re.compile(r"^Datacenter:\s*(.*?)\s*$")
 MODE = re.compile(r"^Mode:\s*(\S+)", re.MULTILINE)
 CONNECT_FAILED = re.compile(r"Failed to connect to '[^']*:(\d+)'")
@@ -41,6 +41,9 @@ HEADER_COLUMNS = (
 STATES = {"N": "normal", "L": "leaving", "J": "joining", "M": "moving"}
 MEMBERSHIP = {"N": "active", "L": "decommissioning", "J": "joining", "M": "active"}
 LOG_FILE = "/tmp/dok-decommission.log"
+EXIT_MARK = "dok-exit-status:"
+EXIT_STATUS = re.compile(r"^%s (\d+)\s*$" % EXIT_MARK, re.MULTILINE)
+LIVENESS = {"U": True, "D": False}
 DISK_HEADROOM = 2
 
 
@@ -114,9 +117,17 @@ def parse_ring(text):
         if stripped.startswith("--") and "Address" in stripped:
             columns = header_columns(stripped)
             continue
-        match = STATUS_CODE.match(stripped)
-        if not match or columns is None:
+        if columns is None:
             continue
+        if not stripped:
+            columns = None
+            continue
+        match = STATUS_CODE.match(stripped)
+        if not match:
+            raise ParseError(
+                "A line inside nodetool status's ring is not a node row (two status letters, then the columns %s): "
+                "%r. Full output: %s. Check that nodetool is Cassandra's and matches the server version." % (
+                    ", ".join(columns), stripped, quote_output(text)), output=text)
         values = take_row(match.group(3), columns)
         if values is None or "address" not in values:
             raise ParseError(
@@ -191,7 +202,7 @@ class CassandraAdapter(EngineAdapter):
     default_binary = "nodetool"
     default_port = 7199
     supports_decommission = True
-    missing_node_is_gone = True
+    lists_left_members = False
     data_dir = "/var/lib/cassandra"
 
     def nodetool(self, *command):
@@ -223,14 +234,17 @@ class CassandraAdapter(EngineAdapter):
         return self.parse_status(result.stdout, pods)
 
     def parse_status(self, text, pods=None):
+        """Nodes of the ring. A status or state letter nodetool did not document (``?N``) gives a node of unknown
+        liveness or state, which makes the cluster unhealthy and never reads as a node that left."""
         nodes = []
         for row in parse_ring(text):
             pod, ordinal = pod_for(row["address"], pods)
-            live = row["status"] == "U"
+            live = LIVENESS.get(row["status"])
+            state = STATES.get(row["state"], "unknown")
             node = empty_node(
                 id=row.get("host_id"), address=row["address"], pod=pod, ordinal=ordinal, is_live=live,
-                is_available=live, state=STATES[row["state"]], replicas=None,
-                is_decommissioning=row["state"] == "L", membership=MEMBERSHIP[row["state"]],
+                is_available=live, state=state, replicas=None,
+                is_decommissioning=row["state"] == "L", membership=MEMBERSHIP.get(row["state"]),
                 datacenter=row.get("datacenter"), rack=row.get("rack"), load=row.get("load"))
             node["status_code"] = row["status"] + row["state"]
             node["owns"] = parse_owns(row.get("owns"))
@@ -239,13 +253,18 @@ class CassandraAdapter(EngineAdapter):
         return nodes
 
     def summarize(self, nodes, expected_nodes=None, replication_factor=None):
-        live = [n for n in nodes if n.get("is_live")]
-        dead = [n for n in nodes if not n.get("is_live")]
+        live = [n for n in nodes if n.get("is_live") is True]
+        dead = [n for n in nodes if n.get("is_live") is False]
+        unknown = [n for n in nodes if n.get("is_live") is None or n.get("state") == "unknown"]
         leaving = [n for n in nodes if n.get("state") == "leaving"]
         moving = [n for n in nodes if n.get("state") in ("joining", "moving")]
         reasons = []
         if dead:
             reasons.append("%d of %d nodes are down: %s." % (len(dead), len(nodes), describe(dead)))
+        if unknown:
+            reasons.append("%d of %d nodes have a status nodetool does not document (%s): %s." % (
+                len(unknown), len(nodes), ", ".join(sorted(set(n["status_code"] for n in unknown))),
+                describe(unknown)))
         if leaving:
             reasons.append("%d nodes are leaving the ring (decommission): %s." % (len(leaving), describe(leaving)))
         if moving:
@@ -260,7 +279,7 @@ class CassandraAdapter(EngineAdapter):
                     reasons.append("Datacenter %s has %d nodes up for a replication factor of %d." % (
                         dc or "(unnamed)", up, replication_factor))
         return {
-            "nodes": len(nodes), "live": len(live), "dead": len(dead), "decommissioning": len(leaving),
+            "nodes": len(nodes), "live": len(live), "dead": len(nodes) - len(live), "decommissioning": len(leaving),
             "ranges_underreplicated": None, "ranges_unavailable": None,
             "healthy": not reasons, "reasons": reasons,
         }
@@ -281,11 +300,25 @@ class CassandraAdapter(EngineAdapter):
                     dc or "(unnamed)", len(staying), replication_factor))
         return reasons
 
+    def identify(self, run, pod):
+        """The host ID and mode the node in `pod` reports (``nodetool info``, ``netstats``); None when it cannot
+        be asked (not running, JMX not up)."""
+        try:
+            info = run(pod["name"], self.nodetool("info"), timeout=self.exec_timeout)
+            if info.rc != 0:
+                return None
+            host_id = parse_info(info.stdout).get("ID")
+        except DokError:
+            return None
+        mode, dummy = self._mode(run, pod["name"])
+        return {"id": host_id, "mode": mode, "left": mode == "DECOMMISSIONED"}
+
     def start_decommission(self, run, control_pod, group, pods=None):
-        """Start ``nodetool decommission`` detached in the leaving pod, so polling can watch it from outside."""
+        """Start ``nodetool decommission`` detached in the leaving pod, so polling can watch it from outside; its
+        exit status is written at the end of the log, so a refusal is seen at the next poll."""
         target = group[0]
         inner = self.nodetool("decommission")
-        script = 'nohup "$@" > %s 2>&1 < /dev/null &' % LOG_FILE
+        script = 'nohup sh -c \'"$@"; echo "%s $?"\' sh "$@" > %s 2>&1 < /dev/null &' % (EXIT_MARK, LOG_FILE)
         argv = ["sh", "-c", script, "sh"] + inner
         self.run_checked(run, target["pod"], argv, "nodetool decommission (detached)")
         return {"targets": {target["pod"]: {"state": "decommissioning", "replicas": None}}, "done": False}
@@ -309,9 +342,9 @@ class CassandraAdapter(EngineAdapter):
         mode, sent = self._mode(run, target["pod"])
         ring = dict((n["id"], n) for n in self.status(run, control_pod, pods))
         node = ring.get(target["node_id"])
-        if mode == "DECOMMISSIONED" or node is None:
+        if node is None:
             state = "decommissioned"
-        elif mode == "LEAVING" or (node and node.get("state") == "leaving"):
+        elif mode in ("LEAVING", "DECOMMISSIONED") or node.get("state") == "leaving":
             state = "decommissioning"
         else:
             state = "active"
@@ -321,16 +354,23 @@ class CassandraAdapter(EngineAdapter):
                 "done": state == "decommissioned"}
 
     def _raise_if_failed(self, run, target, mode):
+        """The detached decommission ended (its exit status is in the log) or logged an error while the node is
+        still a normal ring member: the database refused, and waiting longer changes nothing."""
         try:
             result = run(target["pod"], ["cat", LOG_FILE], timeout=self.exec_timeout)
         except DokError:
             return
         log = result.stdout if result.rc == 0 else ""
-        if log.strip() and ("error" in log.lower() or "exception" in log.lower()):
+        ended = EXIT_STATUS.findall(log)
+        words = log.replace(EXIT_MARK, "").lower()
+        if ended or (log.strip() and ("error" in words or "exception" in words)):
+            text = EXIT_STATUS.sub("", log).strip()
             raise CommandError(
-                "nodetool decommission in pod %s stopped with an error (node mode %s): %s. Fix the cause (often "
-                "another node down or a keyspace whose replication factor exceeds the remaining nodes), then run "
-                "again." % (target["pod"], mode, quote_output(log)), log=log, final=True)
+                "nodetool decommission in pod %s %s while the node stays in the ring (mode %s): %s. Nothing was "
+                "scaled down. Fix the cause (often another node down, or a keyspace whose replication factor "
+                "exceeds the nodes that would remain), then run again." % (
+                    target["pod"], "ended with exit status %s" % ended[-1] if ended else "stopped with an error",
+                    mode, quote_output(text)), log=log, final=True)
 
     def finalize_decommission(self, run, control_pod, group, pods=None):
         progress = self.decommission_progress(run, control_pod, group, pods)

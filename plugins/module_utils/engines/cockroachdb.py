@@ -75,6 +75,7 @@ class CockroachDBAdapter(EngineAdapter):
     default_binary = "cockroach"
     default_port = 26257
     supports_decommission = True
+    decommissions_dead_nodes = True
     has_membership = True
 
     def connection_args(self):
@@ -111,7 +112,10 @@ class CockroachDBAdapter(EngineAdapter):
                     self.binary, quote_output(text)), output=text)
         return nodes
 
-    def membership_of(self, row, is_live):
+    def membership_of(self, row, replicas):
+        """The membership column, or for a CLI without one (KaiwuDB) derived from is_decommissioning and the
+        replicas left: decommissioned only once none is left, never from liveness (a decommissioning node that
+        went down still holds data)."""
         membership = value(row, "membership")
         if membership or self.has_membership:
             return membership
@@ -120,16 +124,16 @@ class CockroachDBAdapter(EngineAdapter):
             return None
         if not decommissioning:
             return "active"
-        return "decommissioned" if is_live is False else "decommissioning"
+        return "decommissioned" if replicas == 0 else "decommissioning"
 
     def node_from_row(self, row, pods=None):
         address = value(row, "address")
         pod, ordinal = map_pod(address, pods)
         is_live = parse_bool(value(row, "is_live"))
-        membership = self.membership_of(row, is_live)
         replicas = parse_int(value(row, "gossiped_replicas"))
         if replicas is None:
             replicas = parse_int(value(row, "ranges"))
+        membership = self.membership_of(row, replicas)
         decommissioning = parse_bool(value(row, "is_decommissioning"))
         if decommissioning is None and membership:
             decommissioning = membership != "active"
@@ -192,7 +196,7 @@ class CockroachDBAdapter(EngineAdapter):
 
     def parse_decommission(self, text):
         """Per node id: is_live, replicas, is_decommissioning, membership, is_draining; and whether it is done."""
-        dummy, rows, notes = read_table(text, DECOMMISSION_REQUIRED, "%s node decommission" % self.binary)
+        dummy, rows, notes = read_table(text, DECOMMISSION_REQUIRED, "%s node decommission" % self.binary, last=True)
         progress = {}
         for row in rows:
             node_id = parse_int(value(row, "id"))
@@ -204,7 +208,7 @@ class CockroachDBAdapter(EngineAdapter):
                 "is_live": is_live,
                 "replicas": parse_int(value(row, "replicas")),
                 "is_decommissioning": parse_bool(value(row, "is_decommissioning")),
-                "membership": self.membership_of(row, is_live) if self.has_membership else (
+                "membership": self.membership_of(row, None) if self.has_membership else (
                     "decommissioning" if parse_bool(value(row, "is_decommissioning")) else "active"),
                 "is_draining": parse_bool(value(row, "is_draining")),
             }

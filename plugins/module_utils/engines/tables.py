@@ -46,19 +46,26 @@ def _style(line):
     return "csv"
 
 
-def read_table(text, required, what):
-    """Find the table whose header holds every name in `required` and read it.
+def read_table(text, required, what, last=False):
+    """Find the table whose header holds every name in `required` and read it; with `last`, the last such table
+    (a waiting command prints one table per progress report, the final state last).
 
     Raise ParseError quoting the output when no such header exists or a row does not fit the header.
     """
     lines = (text or "").splitlines()
+    found = None
     for index, line in enumerate(lines):
         if not line.strip():
             continue
         style = _style(line)
         headers = _split(line, style)
         if all(name in headers for name in required):
-            return _read_rows(lines, index, headers, style, what, text)
+            found = (index, headers, style)
+            if not last:
+                break
+    if found:
+        index, headers, style = found
+        return _read_rows(lines, index, headers, style, what, text)
     raise ParseError(
         "Could not find the %s table in the output (looked for a header with the columns %s): %s. The CLI printed "
         "something else; check the binary option (the database's own CLI), its version, and the error above."

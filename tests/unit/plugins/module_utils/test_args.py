@@ -76,3 +76,31 @@ def test_engine_params_moves_db_host_and_refuses_inline_passwords():
     with pytest.raises(PreconditionError) as err:
         args.engine_params({"db_host": "localhost", "login_password": "secret"})
     assert "login_password_env" in err.value.msg and "secret" not in err.value.msg
+
+
+@pytest.mark.parametrize("values,needle", [
+    ({"port": 99999}, "port must be between 1 and 65535, got 99999"),
+    ({"port": 0}, "port must be between 1 and 65535, got 0"),
+    ({"poll_interval": -1}, "poll_interval must be at least 1, got -1"),
+    ({"poll_interval": 0}, "poll_interval must be at least 1, got 0"),
+    ({"exec_timeout": 0}, "exec_timeout must be at least 1, got 0"),
+    ({"replication_factor": 0}, "replication_factor must be at least 1, got 0"),
+    ({"expected_nodes": 0}, "expected_nodes must be at least 1, got 0"),
+    ({"wait_timeout": -5}, "wait_timeout must be at least 1, got -5"),
+    ({"stall_timeout": 0}, "stall_timeout must be at least 1, got 0"),
+    ({"replicas": -1}, "replicas must be at least 0, got -1"),
+])
+def test_engine_params_refuse_numbers_out_of_range(values, needle):
+    with pytest.raises(PreconditionError) as err:
+        args.engine_params(dict({"db_host": "localhost"}, **values))
+    assert needle in err.value.msg and "Nothing was done" in err.value.msg
+
+
+def test_engine_params_accept_the_defaults_and_unset_options():
+    spec = args.decommission_argspec()
+    defaults = dict((k, v.get("default")) for k, v in spec.items())
+    assert args.engine_params(dict(defaults, db_host="localhost", port=None, replicas=0))["port"] is None
+
+
+def test_assume_gone_is_an_option_of_db_decommission():
+    assert args.decommission_argspec()["assume_gone"] == {"type": "list", "elements": "str", "default": []}

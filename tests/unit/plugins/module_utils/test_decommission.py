@@ -21,6 +21,7 @@ class FakeOps(object):
                        "phase": "Running", "deleting": False} for i in range(replicas)]
         self._pvcs = set("datadir-%s-%d" % (sts, i) for i in range(replicas))
         self.responder = responder
+        self.annotations = {}
         self.log = []
 
     def pods(self):
@@ -41,8 +42,16 @@ class FakeOps(object):
     def wait_pods_gone(self, names, timeout):
         self.log.append(("wait_pods_gone", tuple(names), timeout))
 
-    def pvcs_for(self, ordinal):
-        return sorted(p for p in self._pvcs if p.endswith("-%d" % ordinal))
+    def namespace_pods(self):
+        return self.pods()
+
+    def claims(self):
+        return sorted(({"name": p, "ordinal": int(p.rsplit("-", 1)[1]), "annotations": dict(self.annotations.get(p, {}))}
+                       for p in self._pvcs), key=lambda c: (c["ordinal"], c["name"]))
+
+    def annotate_pvc(self, name, annotations):
+        self.log.append(("annotate_pvc", name))
+        self.annotations.setdefault(name, {}).update(annotations)
 
     def delete_pvc(self, name):
         self.log.append(("delete_pvc", name))
@@ -194,12 +203,18 @@ def test_resume(stage, adapter_kwargs, expected_actions, starts, progress_calls)
     assert result["changed"] is True and ("scale", 4) in ops.mutations()
 
 
-def test_resume_after_scale_deletes_the_claims_left_behind():
+def test_resume_after_scale_deletes_the_claims_it_marked_and_keeps_the_others():
     ops = FakeOps(replicas=3)
-    ops._pvcs.update(["datadir-db-3", "datadir-db-4"])
+    ops._pvcs.update(["datadir-db-3", "datadir-db-4", "datadir-db-5"])
+    ops.annotations["datadir-db-3"] = {decommission.MEMBER_LEFT: "fakedb node 4", decommission.DELETE_PENDING: "true"}
+    ops.annotations["datadir-db-4"] = {decommission.MEMBER_LEFT: "fakedb node 5", decommission.DELETE_PENDING: "true"}
+    ops.annotations["datadir-db-5"] = {decommission.MEMBER_LEFT: "fakedb node 6"}
     result = run_decommission(ops, FakeAdapter(replicas=3), params(replicas=3, pvc_policy="delete"), check_mode=False)
-    assert actions(result) == [("delete_pvc", "datadir-db-3"), ("delete_pvc", "datadir-db-4")]
+    assert actions(result) == [("delete_pvc", "datadir-db-3"), ("delete_pvc", "datadir-db-4"),
+                               ("retain_pvc", "datadir-db-5")]
     assert result["changed"] is True and ops.mutations() == [("delete_pvc", "datadir-db-3"), ("delete_pvc", "datadir-db-4")]
+    rerun = run_decommission(ops, FakeAdapter(replicas=3), params(replicas=3, pvc_policy="retain"), check_mode=False)
+    assert actions(rerun) == [("retain_pvc", "datadir-db-5")] and rerun["changed"] is False
 
 
 def test_finished_job_reports_unchanged():

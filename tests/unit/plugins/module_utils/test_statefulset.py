@@ -180,3 +180,24 @@ def test_wait_pod_updated_timeout_says_what_it_saw():
     with pytest.raises(WaitTimeout) as err:
         ops.wait_pod_updated("crdb-0", timeout=10)
     assert "revision rev-1, want rev-2" in err.value.msg
+
+
+def test_claims_lists_every_ordinal_of_the_templates_with_annotations_and_annotate_pvc_adds_to_them():
+    kube = crdb(claim_templates=("datadir",))
+    for name, annotations in (("datadir-crdb-7", {"a": "1"}), ("datadir-crdb-0", None), ("datadir-other-1", None),
+                              ("datadir-crdb-x", None), ("logs-crdb-1", None)):
+        kube.put({"kind": "PersistentVolumeClaim",
+                  "metadata": {"name": name, "namespace": "db", "annotations": annotations or {}}})
+    ops = target_ops(kube, params(statefulset="crdb"), "cockroachdb")
+    assert ops.claims() == [{"name": "datadir-crdb-0", "ordinal": 0, "annotations": {}},
+                            {"name": "datadir-crdb-7", "ordinal": 7, "annotations": {"a": "1"}}]
+    ops.annotate_pvc("datadir-crdb-7", {"b": "2"})
+    assert ops.claims()[1]["annotations"] == {"a": "1", "b": "2"}
+
+
+def test_namespace_pods_include_pods_of_other_workloads():
+    kube = crdb(replicas=2)
+    kube.put(pod("other-0", statefulset="other", labels={"app": "other"}, containers=("x",), revision="r"))
+    ops = target_ops(kube, params(statefulset="crdb"), "cockroachdb")
+    assert [p["name"] for p in ops.pods()] == ["crdb-0", "crdb-1"]
+    assert sorted(p["name"] for p in ops.namespace_pods()) == ["crdb-0", "crdb-1", "other-0"]

@@ -185,3 +185,45 @@ def test_status_refused_on_the_jmx_port_keeps_the_generic_hint():
     with pytest.raises(CommandError) as err:
         CASS.status(lambda pod, argv, timeout=None: CommandResult(1, "", text), "cassandra-0")
     assert "JMX" not in err.value.msg
+
+
+def unknown_state_ring(first, second):
+    ring = load("cassandra", "status_seed003_k8s_dc1_3nodes.txt").splitlines()
+    rows = [i for i, line in enumerate(ring) if line.startswith("UN ")]
+    ring[rows[1]] = first + ring[rows[1]][2:]
+    ring[rows[2]] = second + ring[rows[2]][2:]
+    return "\n".join(ring) + "\n"
+
+
+@pytest.mark.parametrize("first,second,codes", [("?N", "?N", "?N"), ("UX", "DN", "UX"), ("U?", "?L", "?L, U?")])
+def test_rows_of_an_undocumented_state_are_kept_as_nodes_of_unknown_state(first, second, codes):
+    nodes = CASS.parse_status(unknown_state_ring(first, second))
+    assert len(nodes) == 3 and [n["status_code"] for n in nodes] == ["UN", first, second]
+    summary = CASS.summarize(nodes, expected_nodes=3, replication_factor=3)
+    assert summary["healthy"] is False and summary["nodes"] == 3 and summary["live"] < 3
+    assert any(codes in reason for reason in summary["reasons"])
+    unknown = [n for n in nodes if n["status_code"] == "?N"]
+    assert all(n["is_live"] is None and n["membership"] != "decommissioned" for n in unknown)
+
+
+def test_a_line_inside_the_ring_that_is_no_node_row_is_refused():
+    text = load("cassandra", "status_seed003_k8s_dc1_3nodes.txt").replace(
+        "UN 10.4.0.4", "WARN: 10.4.0.4 unreachable\nUN 10.4.0.4")
+    with pytest.raises(ParseError) as err:
+        parse_ring(text)
+    assert "WARN: 10.4.0.4 unreachable" in err.value.msg
+
+
+def test_login_failure_gets_the_authentication_hint():
+    stderr = ("nodetool: Failed to connect to '127.0.0.1:7199' - FailedLoginException: 'Invalid username or "
+              "password'.\n")
+
+    def run(pod, argv, timeout=None):
+        return CommandResult(1, "", stderr)
+    with pytest.raises(CommandError) as err:
+        CASS.status(run, "cassandra-0")
+    assert "Authentication failed" in err.value.msg and "not accepting connections" not in err.value.msg
+    plain = "nodetool: Failed to connect to '127.0.0.1:7199' - FailedLoginException: 'Authentication timed out'.\n"
+    with pytest.raises(CommandError) as err:
+        CASS.status(lambda pod, argv, timeout=None: CommandResult(1, "", plain), "cassandra-0")
+    assert "Authentication failed" in err.value.msg

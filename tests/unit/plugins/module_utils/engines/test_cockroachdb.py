@@ -120,6 +120,7 @@ def test_every_status_fixture_parses(name):
     ("node_decommission_v22.2_progress.txt", {4: 39, 5: 34}, {4: "decommissioning", 5: "decommissioning"}, False),
     ("node_decommission_v22.2_done.txt", {4: 0, 5: 0}, {4: "decommissioning", 5: "decommissioning"}, True),
     ("node_decommission_v22.2_dead_node.txt", {1: 0}, {1: "decommissioning"}, True),
+    ("node_decommission_v22.2_wait_all.txt", {4: 0, 5: 0}, {4: "decommissioning", 5: "decommissioning"}, True),
 ])
 def test_decommission_table(name, replicas, membership, done):
     parsed = CRDB.parse_decommission(load("cockroachdb", name))
@@ -153,9 +154,12 @@ def test_kaiwudb_membership_derived_from_is_decommissioning():
     rows = ["4,bini-3.bini:26257,bini-3.bini:26257,ff04cdd,2021-02-05 02:01:14,2021-02-05 02:45:29,,%s,%s,%s,%s,%s,false"
             % (mode, live, live, replicas, decommissioning)
             for mode, live, replicas, decommissioning in [("start", "true", 28, "true"), ("start", "false", 0, "true"),
-                                                          ("start", "true", 40, "false")]]
+                                                          ("start", "true", 40, "false"), ("start", "false", 12, "true"),
+                                                          ("start", "false", "", "true")]]
     nodes = [KWDB.parse_status("%s\n%s\n" % (header, row))[0] for row in rows]
-    assert [n["membership"] for n in nodes] == ["decommissioning", "decommissioned", "active"]
+    # Decommissioned only once no replica is left: a decommissioning node that merely went down is not gone.
+    assert [n["membership"] for n in nodes] == ["decommissioning", "decommissioned", "active", "decommissioning",
+                                                "decommissioning"]
     assert nodes[0]["start_mode"] == "start"
 
 

@@ -16,7 +16,8 @@ from engine_fixtures import load
 class Ops(object):
     def __init__(self, sts, ips, responder):
         self.clock, self.log, self.responder = 0.0, [], responder
-        self._pods = [{"name": "%s-%d" % (sts, i), "ordinal": i, "ready": True, "ip": ip, "deleting": False}
+        self._pods = [{"name": "%s-%d" % (sts, i), "ordinal": i, "ready": True, "ip": ip, "deleting": False,
+                       "phase": "Running"}
                       for i, ip in enumerate(ips)]
         self._replicas = len(ips)
 
@@ -37,8 +38,15 @@ class Ops(object):
     def wait_pods_gone(self, names, timeout):
         self.log.append(("wait_pods_gone", list(names)))
 
-    def pvcs_for(self, ordinal):
-        return ["datadir-x-%d" % ordinal] if ordinal < len(self._pods) else []
+    def namespace_pods(self):
+        return self.pods()
+
+    def claims(self):
+        return [{"name": "datadir-x-%d" % p["ordinal"], "ordinal": p["ordinal"], "annotations": {}}
+                for p in self._pods]
+
+    def annotate_pvc(self, name, annotations):
+        self.log.append(("annotate_pvc", name))
 
     def delete_pvc(self, name):
         self.log.append(("delete_pvc", name))
@@ -83,7 +91,7 @@ def test_kaiwudb_seed_scale_down_from_four_to_three():
     assert decommissions[0] == ["bini", "node", "decommission", "4", "--wait=none", "--format=csv",
                                 "--host=localhost:26257", "--insecure"]
     assert all(pod == "bini-0" for pod, dummy in ops.runs())
-    assert ops.mutations() == [("scale", 3), ("wait_pods_gone", ["bini-3"])]
+    assert ops.mutations() == [("annotate_pvc", "datadir-x-3"), ("scale", 3), ("wait_pods_gone", ["bini-3"])]
 
 
 def test_cockroachdb_omicron_node_6_decommission_and_finalize():
@@ -97,7 +105,8 @@ def test_cockroachdb_omicron_node_6_decommission_and_finalize():
     assert [(t["pod"], t["node_id"]) for t in result["targets"]] == [("crdb-2", 6)]
     assert [s["targets"]["crdb-2"] for s in result["progress"]] == [
         {"state": "decommissioning", "replicas": 24}, {"state": "decommissioned", "replicas": 0}]
-    assert ops.mutations() == [("scale", 2), ("wait_pods_gone", ["crdb-2"]), ("delete_pvc", "datadir-x-2")]
+    assert ops.mutations() == [("annotate_pvc", "datadir-x-2"), ("scale", 2), ("wait_pods_gone", ["crdb-2"]),
+                               ("delete_pvc", "datadir-x-2")]
 
 
 def test_cockroachdb_stall_with_replicas_stuck():
@@ -131,17 +140,23 @@ def test_cockroachdb_dead_nodes_block_decommission():
     assert "Nodes that would stay are not live: 1 (no pod), 6 (no pod), 7 (no pod), 8 ([fd3e" in err.value.msg
 
 
-def test_cockroachdb_pod_whose_node_is_unknown_needs_force():
+def test_cockroachdb_pod_whose_node_is_unknown_is_refused_even_with_force():
+    """CockroachDB keeps decommissioned nodes in its status, so a pod with no node there is unknown, never gone."""
     status = load("cockroachdb", "node_status_all_v22.1.22_decommissioned.csv")
     ops = Ops("crdb", ["fd00:1122:3344:101::3", "fd00:1122:3344:102::3", "fd00:1122:3344:102::21", "fd00::99"],
               answers(status, []))
-    with pytest.raises(PreconditionError) as err:
-        run_decommission(ops, CockroachDBAdapter({"insecure": True}), {"replicas": 3}, check_mode=False)
-    assert "Pod crdb-3 has no node in cockroachdb's node status" in err.value.msg
-    result = run_decommission(ops, CockroachDBAdapter({"insecure": True}), {"replicas": 3, "force": True},
-                              check_mode=False)
-    assert [(s["action"], s.get("pod")) for s in result["plan"]][:2] == [("skip", "crdb-3"), ("scale", None)]
-    assert ("scale", 3) in ops.mutations()
+    for force in (False, True):
+        with pytest.raises(PreconditionError) as err:
+            run_decommission(ops, CockroachDBAdapter({"insecure": True}), {"replicas": 3, "force": force},
+                             check_mode=False)
+        assert "Pod crdb-3 cannot be matched to a node of cockroachdb" in err.value.msg
+        assert "cockroachdb's node status has no node at this pod's address" in err.value.msg
+    assert ops.mutations() == []
+    result = run_decommission(ops, CockroachDBAdapter({"insecure": True}),
+                              {"replicas": 3, "assume_gone": ["crdb-3"], "pvc_policy": "delete"}, check_mode=False)
+    assert [(s["action"], s.get("pod") or s.get("pvc")) for s in result["plan"]] == [
+        ("assume_gone", "crdb-3"), ("scale", None), ("retain_pvc", "datadir-x-3")]
+    assert ops.mutations() == [("scale", 3), ("wait_pods_gone", ["crdb-3"])]
 
 
 def cassandra_responder(status, log=""):
@@ -151,6 +166,8 @@ def cassandra_responder(status, log=""):
             return CommandResult(0, status, "")
         if argv[-1] == "netstats":
             return CommandResult(0, load("cassandra", "netstats_normal_datastax_2.2.txt"), "")
+        if argv[-1] == "info":
+            return CommandResult(0, load("cassandra", "info_3x_ds201.txt"), "")
         if argv[0] == "df":
             return CommandResult(0, load("cassandra", "df_pk_dokc_host.txt"), "")
         if argv[:2] == ["cat", "/tmp/dok-decommission.log"]:
@@ -169,8 +186,9 @@ def test_cassandra_starts_detached_in_the_leaving_pod_and_detects_a_stall():
         run_decommission(ops, CassandraAdapter({}), {"replicas": 2, "replication_factor": 2, "stall_timeout": 30},
                          check_mode=False)
     starts = [(pod, argv) for pod, argv in ops.runs() if "nohup" in " ".join(argv)]
-    assert starts == [("cassandra-2", ["sh", "-c", 'nohup "$@" > /tmp/dok-decommission.log 2>&1 < /dev/null &', "sh",
-                                       "nodetool", "decommission"])]
+    assert starts == [("cassandra-2", [
+        "sh", "-c", 'nohup sh -c \'"$@"; echo "dok-exit-status: $?"\' sh "$@" > /tmp/dok-decommission.log 2>&1 '
+        '< /dev/null &', "sh", "nodetool", "decommission"])]
     assert {pod for pod, argv in ops.runs() if argv[0] == "df"} == {"cassandra-0", "cassandra-1"}
     assert {pod for pod, argv in ops.runs() if argv[-1] == "netstats"} == {"cassandra-2"}
     assert "cassandra-2: state active" in err.value.msg and ops.mutations() == []
@@ -182,11 +200,13 @@ def test_cassandra_failed_decommission_log_is_reported():
         load("cassandra", "decommission_log_connection_refused.txt")))
     with pytest.raises(CommandError) as err:
         run_decommission(ops, CassandraAdapter({}), {"replicas": 2, "replication_factor": 2}, check_mode=False)
-    assert "nodetool decommission in pod cassandra-2 stopped with an error (node mode NORMAL)" in err.value.msg
+    assert ("nodetool decommission in pod cassandra-2 stopped with an error while the node stays in the ring "
+            "(mode NORMAL)") in err.value.msg
     assert "ConnectException" in err.value.msg and ops.mutations() == []
 
 
-def test_cassandra_node_gone_from_ring_goes_straight_to_scale_down():
+def test_cassandra_pod_whose_host_id_is_not_in_a_ring_of_running_pods_is_gone():
+    """Its node reports a host ID the ring does not list, and every ring member is up at another pod's address."""
     ring = load("cassandra", "status_seed003_k8s_dc1_3nodes.txt")
     ops = Ops("cassandra", CASSANDRA_IPS + ["10.9.9.9"], cassandra_responder(ring))
     result = run_decommission(ops, CassandraAdapter({}), {"replicas": 3}, check_mode=False)
