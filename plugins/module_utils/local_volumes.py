@@ -21,6 +21,8 @@ from ansible_collections.dok.databases.plugins.module_utils.errors import Cluste
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 PREFIX_LABEL = "dok.databases/local-pv-prefix"
+# What ties a claimRef to one claim object; without them it names a claim by namespace and name only (pre-bound).
+CLAIM_INSTANCE_FIELDS = ("uid", "resourceVersion")
 MAX_NAME = 253
 
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m|[eE][+-]?[0-9]+)?$")
@@ -160,6 +162,7 @@ def pv_view(pv):
         "local.path": (spec.get("local") or {}).get("path"),
         "nodeAffinity": terms,
         "claim": claim_of(pv),
+        "claimRef": dict(spec["claimRef"]) if spec.get("claimRef") else None,
     }
 
 
@@ -168,6 +171,41 @@ def claim_of(pv):
     if not ref:
         return None
     return "%s/%s" % (ref.get("namespace"), ref.get("name"))
+
+
+def former_claim(pv):
+    """'namespace/name' of the claim a PV's claimRef names, or None when it lacks either."""
+    ref = (pv.get("spec") or {}).get("claimRef") or {}
+    if not ref.get("namespace") or not ref.get("name"):
+        return None
+    return "%s/%s" % (ref["namespace"], ref["name"])
+
+
+def pre_bind_patch(pv):
+    """Merge patch that reserves a Released PV for a new claim of its former claim's namespace and name, or None
+    when its claimRef already names no claim instance.
+
+    Namespace and name are restated so that the patch itself names the only claim that can bind the PV."""
+    ref = pv["spec"]["claimRef"]
+    drop = [f for f in CLAIM_INSTANCE_FIELDS if ref.get(f)]
+    if not drop:
+        return None
+    claim_ref = {"namespace": ref["namespace"], "name": ref["name"]}
+    claim_ref.update((f, None) for f in drop)
+    return {"spec": {"claimRef": claim_ref}}
+
+
+def _phase(pv):
+    return (pv.get("status") or {}).get("phase")
+
+
+def _check_prefix(pv, params):
+    prefix = ((pv.get("metadata") or {}).get("labels") or {}).get(PREFIX_LABEL)
+    if prefix and prefix != params["name_prefix"]:
+        raise PreconditionError("PersistentVolume %s belongs to name_prefix %s (label %s=%s), not %s. Nothing was "
+                                "changed. Manage it with name_prefix=%s, or give this volume another name or path."
+                                % (pv["metadata"]["name"], prefix, PREFIX_LABEL, prefix, params["name_prefix"],
+                                   prefix))
 
 
 def pv_changes(desired, live):
@@ -197,7 +235,7 @@ def pv_changes(desired, live):
 def _after_view(desired, live):
     """What the live PV looks like after the patch: extra labels stay, an equal quantity keeps its spelling."""
     view, have = pv_view(desired), pv_view(live)
-    view["claim"] = have["claim"]
+    view["claim"], view["claimRef"] = have["claim"], have["claimRef"]
     labels = dict(have["labels"])
     labels.update(view["labels"])
     view["labels"] = labels
@@ -216,10 +254,10 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
 
     live_pvs: {name: live PV or None} for every name that matters; live_sc: the live StorageClass or None;
     all_pvs: every PV in the cluster (to know whether the StorageClass is still used on removal).
-    Returns {"actions": [...], "before": {...}, "after": {...}, "released": [(PV name, former claim)]}; raises
-    PreconditionError on anything unsafe.
+    Returns {"actions": [...], "before": {...}, "after": {...}, "released": [(PV name, former claim or None)],
+    "reclaimed": [(PV name, the only claim that can bind it now)]}; raises PreconditionError on anything unsafe.
     """
-    actions, before, after, released = [], {}, {}, []
+    actions, before, after, released, reclaimed = [], {}, {}, [], []
     if params["state"] == "present":
         for vol in volumes:
             want = desired_pv(vol, params)
@@ -237,6 +275,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                 raise PreconditionError("PersistentVolume %s already exists and was not created by dok.databases "
                                         "(no %s=%s label). Nothing was changed. Pick another name_prefix or name, "
                                         "or delete that PV." % (name, MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+            _check_prefix(have, params)
             patch, immutable = pv_changes(want, have)
             after[name] = _after_view(want, have)
             if immutable:
@@ -249,13 +288,27 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                         ", force=true: it is bound to %s" % claim_of(have) if claim_of(have) else ""))
             if patch:
                 actions.append({"action": "patch", "kind": "PersistentVolume", "name": name, "patch": patch})
-            if (have.get("status") or {}).get("phase") == "Released":
-                if params.get("reclaim_released"):
-                    actions.append({"action": "reclaim", "kind": "PersistentVolume", "name": name,
-                                    "patch": {"spec": {"claimRef": None}}})
-                    after[name]["claim"] = None
-                else:
-                    released.append((name, claim_of(have)))
+            if _phase(have) != "Released":
+                continue
+            claim = former_claim(have)
+            reclaim = pre_bind_patch(have) if claim else None
+            if claim and not reclaim:
+                continue
+            if not params.get("reclaim_released"):
+                released.append((name, claim))
+                continue
+            if claim is None:
+                ref = (have.get("spec") or {}).get("claimRef") or {}
+                raise PreconditionError(
+                    "PersistentVolume %s is Released but its claimRef does not name the claim that had it "
+                    "(namespace %r, name %r), so it cannot be reserved for that claim alone. Nothing was changed. "
+                    "Set spec.claimRef.namespace and spec.claimRef.name of the PV to the claim that should get its "
+                    "data, or to start empty delete the PV (state=absent), clear %s on node %s and create it again."
+                    % (name, ref.get("namespace"), ref.get("name"), vol["path"], vol["node"]))
+            actions.append({"action": "reclaim", "kind": "PersistentVolume", "name": name, "patch": reclaim})
+            after[name]["claimRef"] = dict((k, v) for k, v in have["spec"]["claimRef"].items()
+                                           if k not in CLAIM_INSTANCE_FIELDS)
+            reclaimed.append((name, claim))
         if params.get("create_storage_class"):
             want = desired_storage_class(params)
             sc_name = want["metadata"]["name"]
@@ -280,7 +333,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
                         after[key]["labels"].update(missing)
                         actions.insert(0, {"action": "patch", "kind": "StorageClass", "name": sc_name,
                                            "patch": {"metadata": {"labels": missing}}})
-        return {"actions": actions, "before": before, "after": after, "released": released}
+        return {"actions": actions, "before": before, "after": after, "released": released, "reclaimed": reclaimed}
 
     refused = []
     for name in sorted(live_pvs):
@@ -291,6 +344,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
         if not is_ours(have):
             raise PreconditionError("PersistentVolume %s was not created by dok.databases (no %s=%s label); it is "
                                     "not deleted. Nothing was changed." % (name, MANAGED_BY_LABEL, MANAGED_BY_VALUE))
+        _check_prefix(have, params)
         if _terminating(have):
             after[name] = before[name]
             continue
@@ -311,7 +365,7 @@ def plan(params, volumes, live_pvs, live_sc, all_pvs=()):
             key = "storageclass/%s" % live_sc["metadata"]["name"]
             before[key], after[key] = _sc_view(live_sc), None
             actions.append({"action": "delete", "kind": "StorageClass", "name": live_sc["metadata"]["name"]})
-    return {"actions": actions, "before": before, "after": after, "released": released}
+    return {"actions": actions, "before": before, "after": after, "released": released, "reclaimed": reclaimed}
 
 
 def _terminating(obj):
@@ -381,10 +435,18 @@ def ensure(kube, params, check_mode, warn):
     live_pvs, live_sc, all_pvs = read_live(kube, params, volumes)
     result = plan(params, volumes, live_pvs, live_sc, all_pvs)
     for name, claim in result["released"]:
+        if claim is None:
+            warn("PersistentVolume %s is Released and its claimRef does not name the claim that had it, so it cannot "
+                 "be reserved for that claim. Its directory still holds the old data. Set spec.claimRef.namespace "
+                 "and spec.claimRef.name of the PV to the claim that should get the data; to start empty, delete "
+                 "the PV (state=absent), clear the directory on the node and create it again." % name)
+            continue
         warn("PersistentVolume %s is Released: its claim %s was deleted, and Kubernetes binds it to no new claim "
-             "while it keeps that reference. Its directory still holds the old data. To let a new claim (the "
-             "recreated pod's) use that data, run again with reclaim_released=true; to start empty, delete the PV "
-             "(state=absent), clear the directory on the node and create it again." % (name, claim))
+             "while it keeps a reference to that deleted claim. Its directory still holds the old data. To give "
+             "that data to a new claim of the same namespace and name (the claim a recreated StatefulSet pod "
+             "makes), run again with reclaim_released=true: then only a claim named %s binds the PV, no other "
+             "claim. To start empty, delete the PV (state=absent), clear the directory on the node and create it "
+             "again." % (name, claim, claim))
     if not check_mode:
         apply_plan(kube, result["actions"])
     return {
@@ -393,5 +455,6 @@ def ensure(kube, params, check_mode, warn):
         "pvs": [v["name"] for v in volumes] if params["state"] == "present" else sorted(live_pvs),
         "storage_class": params["storage_class"],
         "released": [name for name, dummy in result["released"]],
+        "reclaimed": [{"pv": name, "claim": claim} for name, claim in result["reclaimed"]],
         "diff": {"before": result["before"], "after": result["after"]},
     }

@@ -106,19 +106,27 @@ options:
     default: false
   reclaim_released:
     description:
-      - A PV whose claim was deleted is C(Released) and Kubernetes binds it to no new claim while it keeps the old
-        claim's reference. By default such PVs are only reported (RV(released) and a warning).
-      - With C(true), the reference is removed so that the PV becomes C(Available) again and a new claim, for
-        example the one a recreated StatefulSet pod makes, binds to it. The directory keeps its data and the new
-        claim sees it; to start empty, delete the PV, clear the directory and create it again instead.
-      - Bound PVs are never touched.
+      - A PV whose claim was deleted is C(Released) and Kubernetes binds it to no new claim while its C(claimRef)
+        still points at that deleted claim (by its uid). By default such PVs are only reported (RV(released) and
+        a warning).
+      - With C(true), the PV is pre-bound to its former claim. C(spec.claimRef) keeps that claim's namespace and
+        name (and kind and apiVersion); only its C(uid) and C(resourceVersion) are removed. The PV becomes
+        C(Available) for one claim only. A new claim with the same namespace and name (for example the one a
+        recreated StatefulSet pod makes) binds it and gets the data left in the directory; a claim with any other
+        name, such as another ordinal of the StatefulSet or another cluster using the same StorageClass, does not.
+        RV(reclaimed) names the PVs and their claims.
+      - To start empty instead, delete the PV (O(state=absent)), clear the directory and create the PV again.
+      - A C(Released) PV whose C(claimRef) lacks the namespace or name cannot be pre-bound; the module then fails
+        naming the PV and changes nothing.
+      - The C(claimRef) of a Bound PV, or of a PV already pre-bound to a claim, is never changed.
     type: bool
     default: false
 attributes:
   diff_mode:
     support: full
 notes:
-  - Only PVs carrying C(app.kubernetes.io/managed-by=dok.databases) are changed or deleted.
+  - Only PVs carrying C(app.kubernetes.io/managed-by=dok.databases) are changed or deleted, and of those only PVs
+    without a C(dok.databases/local-pv-prefix) label or with this O(name_prefix) in it.
   - Every node named must exist; when the identity may not read Nodes, the check is skipped with a warning.
 """
 
@@ -132,7 +140,7 @@ EXAMPLES = r"""
       - {node: worker-2, path: /mnt/disks/crdb, capacity: 100Gi}
       - {node: worker-3, path: /mnt/disks/crdb, capacity: 100Gi}
 
-- name: Let the recreated pods of a torn-down cluster bind to their old PVs and data again
+- name: Give the Released PVs of a torn-down cluster, with their data, back to the same claims of its recreated pods
   dok.databases.local_pv:
     name_prefix: crdb
     reclaim_released: true
@@ -156,11 +164,30 @@ pvs:
   elements: str
   sample: [crdb-worker-1-5d41402abc]
 released:
-  description: PVs left C(Released) by a deleted claim (not reclaimed; see O(reclaim_released)).
+  description:
+    - PVs left C(Released) by a deleted claim and not pre-bound in this run (O(reclaim_released=false), or the
+      C(claimRef) does not name the claim). No claim binds them; each still holds its data.
   returned: always
   type: list
   elements: str
   sample: [crdb-worker-1-5d41402abc]
+reclaimed:
+  description:
+    - C(Released) PVs pre-bound to their former claim in this run (in check mode, that would be), with that claim.
+      Only a claim of that namespace and name binds the PV and gets the data in its directory.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pv:
+      description: PV name.
+      type: str
+      sample: crdb-worker-1-5d41402abc
+    claim:
+      description: C(namespace/name) of the only claim that can bind the PV.
+      type: str
+      sample: crdb/datadir-crdb-0
+  sample: [{pv: crdb-worker-1-5d41402abc, claim: crdb/datadir-crdb-0}]
 storage_class:
   description: StorageClass name used.
   returned: always
@@ -173,7 +200,10 @@ actions:
   elements: str
   sample: [create StorageClass local-storage, create PersistentVolume crdb-worker-1-5d41402abc]
 diff:
-  description: Managed fields of every object before and after, keyed by PV name (C(storageclass/<name>) for the class).
+  description:
+    - Managed fields of every object before and after, keyed by PV name (C(storageclass/<name>) for the class).
+    - C(claimRef) is the PV's claim reference as stored; when a Released PV is pre-bound, it loses C(uid) and
+      C(resourceVersion) and keeps the namespace and name.
   returned: always
   type: dict
 """

@@ -276,7 +276,7 @@ def test_terminating_pvs_count_as_deleted_but_block_present():
 
 def released(pv, claim="app/datadir-db-0"):
     pv = bound(as_stored(pv), claim)
-    pv["spec"]["claimRef"]["uid"] = "0f3a"
+    pv["spec"]["claimRef"].update({"apiVersion": "v1", "uid": "0f3a", "resourceVersion": "4711"})
     pv["status"] = {"phase": "Released"}
     return pv
 
@@ -303,19 +303,94 @@ def test_released_pv_is_reported_and_left_alone_by_default():
     assert name in warnings[0] and "app/datadir-db-0" in warnings[0] and "reclaim_released" in warnings[0]
 
 
-def test_reclaim_released_frees_the_pv_for_a_new_claim_and_keeps_the_data_path():
+def test_released_pv_warning_names_the_only_claim_reclaim_would_let_bind_it():
+    kube, name = cluster_with_a_released_pv()
+    warnings = []
+    ensure(kube, params(), True, warnings.append)
+    assert "only a claim named app/datadir-db-0" in warnings[0]
+
+
+def test_reclaim_patch_keeps_the_former_claim_and_drops_only_its_uid_and_resource_version():
+    kube, name = cluster_with_a_released_pv()
+    result = plan(params(reclaim_released=True), validate(params()),
+                  {name: kube.get("PersistentVolume", name)}, None)
+    reclaim = [a for a in result["actions"] if a["action"] == "reclaim"]
+    assert reclaim == [{"action": "reclaim", "kind": "PersistentVolume", "name": name, "patch": {"spec": {
+        "claimRef": {"namespace": "app", "name": "datadir-db-0", "uid": None, "resourceVersion": None}}}}]
+    assert result["reclaimed"] == [(name, "app/datadir-db-0")]
+
+
+def test_reclaim_released_pre_binds_the_pv_to_its_former_claim_only():
     kube, name = cluster_with_a_released_pv()
     checked = ensure(kube, params(reclaim_released=True), True, None)
     assert checked["changed"] is True and kube.changes() == []
     assert checked["actions"] == ["reclaim PersistentVolume %s" % name]
-    assert checked["diff"]["before"][name]["claim"] == "app/datadir-db-0"
-    assert checked["diff"]["after"][name]["claim"] is None
+    assert checked["reclaimed"] == [{"pv": name, "claim": "app/datadir-db-0"}]
+    assert checked["released"] == []
+    before, after = checked["diff"]["before"][name], checked["diff"]["after"][name]
+    assert before["claimRef"] == {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": "app",
+                                  "name": "datadir-db-0", "uid": "0f3a", "resourceVersion": "4711"}
+    assert after["claimRef"] == {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": "app",
+                                 "name": "datadir-db-0"}
+    assert after["claim"] == before["claim"] == "app/datadir-db-0"
+    assert dict(before, claimRef=None) == dict(after, claimRef=None)
     done = ensure(kube, params(reclaim_released=True), False, None)
-    assert done["changed"] is True
+    assert done["changed"] is True and done["reclaimed"] == checked["reclaimed"]
     assert kube.changes() == [("patch", "PersistentVolume", name, None)]
     stored = kube.get("PersistentVolume", name)
-    assert "claimRef" not in stored["spec"]
+    assert stored["spec"]["claimRef"] == after["claimRef"]
     assert stored["spec"]["local"]["path"] == "/var/lib/dokc/node-0/pv/db"
+
+
+@pytest.mark.parametrize("controller_synced", [False, True])
+def test_a_pre_bound_pv_is_left_alone_on_the_next_run(controller_synced):
+    kube, name = cluster_with_a_released_pv()
+    ensure(kube, params(reclaim_released=True), False, None)
+    if controller_synced:
+        pv = kube.get("PersistentVolume", name)
+        pv["status"] = {"phase": "Available"}
+        kube.put(pv)
+    kube.calls = []
+    warnings = []
+    for reclaim in (True, False):
+        again = ensure(kube, params(reclaim_released=reclaim), False, warnings.append)
+        assert again["changed"] is False and again["released"] == [] and again["reclaimed"] == []
+        assert again["diff"]["before"] == again["diff"]["after"]
+    assert kube.changes() == [] and warnings == []
+
+
+@pytest.mark.parametrize("ref", [
+    None,
+    {"kind": "PersistentVolumeClaim", "name": "datadir-db-0", "uid": "0f3a"},
+    {"kind": "PersistentVolumeClaim", "namespace": "app", "uid": "0f3a"},
+    {"kind": "PersistentVolumeClaim", "namespace": "", "name": "datadir-db-0", "uid": "0f3a"},
+])
+def test_a_released_pv_that_does_not_name_its_former_claim_is_not_reclaimed(ref):
+    kube, name = cluster_with_a_released_pv()
+    pv = kube.get("PersistentVolume", name)
+    pv["spec"]["claimRef"] = ref
+    kube.put(pv)
+    with pytest.raises(PreconditionError) as err:
+        ensure(kube, params(reclaim_released=True), False, None)
+    assert "PersistentVolume %s is Released" % name in err.value.msg
+    assert "Nothing was changed" in err.value.msg
+    assert kube.changes() == []
+    warnings = []
+    reported = ensure(kube, params(), False, warnings.append)
+    assert reported["released"] == [name] and kube.changes() == []
+    assert "reclaim_released" not in warnings[0] and "does not name" in warnings[0]
+
+
+def test_a_pv_of_another_name_prefix_is_not_adopted():
+    kube, name = cluster_with_a_released_pv()
+    pv = kube.get("PersistentVolume", name)
+    pv["metadata"]["labels"]["dok.databases/local-pv-prefix"] = "other"
+    kube.put(pv)
+    for request in (params(reclaim_released=True), params(state="absent", force=True)):
+        with pytest.raises(PreconditionError) as err:
+            ensure(kube, request, False, None)
+        assert "PersistentVolume %s belongs to name_prefix other" % name in err.value.msg
+        assert kube.changes() == []
 
 
 def test_reclaim_released_never_touches_a_bound_pv():
