@@ -7,161 +7,62 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import functools
 import shlex
 import subprocess
-import os
 
 import pytest
 import yaml
 
-kubernetes_validate = pytest.importorskip("kubernetes_validate")
+from ansible.template import trust_as_template
 
-from ansible.parsing.dataloader import DataLoader  # noqa: E402
-from ansible.plugins.loader import init_plugin_loader  # noqa: E402
-from ansible.template import Templar, trust_as_template  # noqa: E402
+from .db_cluster_render import (CASES, K8S_VERSIONS, PASSWORD, USER_PASSWORD, by_kind, load_tasks, one, pod_spec, render,
+                                render_case)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLE = os.path.join(ROOT, "roles", "db_cluster")
-K8S_VERSIONS = ("1.30.0", "1.34.0")
-PASSWORD = "unit-test-root-pw"
-USER_PASSWORD = "unit-test-user-pw"
-
-init_plugin_loader()
-
-CASES = {
-    "cockroachdb-insecure": {"db_cluster_engine": "cockroachdb"},
-    "cockroachdb-tls-locality": {
-        "db_cluster_engine": "cockroachdb",
-        "db_cluster_cockroach_insecure": False,
-        "db_cluster_cockroach_tls_secret": "crdb-node-certs",
-        "db_cluster_cockroach_client_tls_secret": "crdb-client-certs",
-        "db_cluster_cockroach_locality": "region=eu,zone=a",
-        "db_cluster_cockroach_extra_args": ["--max-offset=250ms"],
-        "db_cluster_replicas": 5,
-        "db_cluster_anti_affinity": "required",
-        "db_cluster_storage_class": "local-storage",
-        "db_cluster_service_type": "NodePort",
-        "db_cluster_tolerations": [{"key": "db", "operator": "Exists", "effect": "NoSchedule"}],
-        "db_cluster_node_selector": {"disktype": "ssd"},
-        "db_cluster_pod_annotations": {"example.com/scrape": "true"},
-    },
-    "kaiwudb-kwbase": {
-        "db_cluster_engine": "kaiwudb",
-        "db_cluster_cockroach_binary": "kwbase",
-        "db_cluster_replicas": 1,
-        "db_cluster_anti_affinity": "none",
-    },
-    "kaiwudb-bini-tls": {
-        "db_cluster_engine": "kaiwudb",
-        "db_cluster_cockroach_binary": "bini",
-        "db_cluster_cockroach_insecure": False,
-        "db_cluster_cockroach_tls_secret": "bini-node",
-        "db_cluster_cockroach_client_tls_secret": "bini-client",
-    },
-    "cassandra-one-rack": {"db_cluster_engine": "cassandra"},
-    "cassandra-racks": {
-        "db_cluster_engine": "cassandra",
-        "db_cluster_cassandra_racks": [
-            {"name": "r1", "replicas": 2, "node_selector": {"topology.kubernetes.io/zone": "a"}},
-            {"name": "r2", "replicas": 1},
-            {"name": "r3", "replicas": 3},
-        ],
-        "db_cluster_cassandra_readiness_command": ["/bin/bash", "-c", "nodetool statusbinary | grep -q running"],
-        "db_cluster_service_type": "LoadBalancer",
-        "db_cluster_service_annotations": {"example.com/internal": "true"},
-        "db_cluster_service_load_balancer_source_ranges": ["198.18.0.0/15"],
-    },
-    "mariadb-statefulset": {"db_cluster_engine": "mariadb", "db_cluster_mariadb_root_password": PASSWORD},
-    "mariadb-deployment-lb-wordpress": {
-        "db_cluster_engine": "mariadb",
-        "db_cluster_mariadb_workload": "deployment",
-        "db_cluster_mariadb_root_password": PASSWORD,
-        "db_cluster_mariadb_user": "wp",
-        "db_cluster_mariadb_password": USER_PASSWORD,
-        "db_cluster_mariadb_config": {"max_connections": 200, "innodb_buffer_pool_size": "256M"},
-        "db_cluster_service_type": "LoadBalancer",
-        "db_cluster_service_annotations": {"service.kubernetes.io/qcloud-loadbalancer-internal-subnetid": "subnet-x"},
-        "db_cluster_wordpress_enabled": True,
-        "db_cluster_wordpress_service_type": "NodePort",
-        "db_cluster_wordpress_resources": {"requests": {"cpu": "100m"}},
-    },
-    "mariadb-existing-secret-admin-ping": {
-        "db_cluster_engine": "mariadb",
-        "db_cluster_mariadb_root_password_secret": "corp-mariadb",
-        "db_cluster_mariadb_root_password_key": "password",
-        "db_cluster_mariadb_probe": "admin_ping",
-        "db_cluster_wordpress_enabled": True,
-    },
-    "mysql-statefulset": {"db_cluster_engine": "mysql", "db_cluster_mariadb_root_password": PASSWORD},
-}
+try:
+    import kubernetes_validate
+except ImportError:
+    kubernetes_validate = None
 
 
-def _role_vars():
-    loader = DataLoader()
-    variables = {}
-    for name in ("defaults/main.yml", "vars/main.yml"):
-        variables.update(loader.load_from_file(os.path.join(ROLE, name), trusted_as_template=True))
-    return loader, variables
-
-
-def render(overrides, templates=None):
-    """Render templates like the role does: template lookup, then every YAML document that is not empty."""
-    loader, variables = _role_vars()
-    variables.update({"db_cluster_name": "db1", "db_cluster_namespace": "ns1"})
-    variables.update(overrides)
-    variables["ansible_search_path"] = [ROLE]
-    loader.set_basedir(ROLE)
-    templar = Templar(loader=loader, variables=variables)
-    if templates is None:
-        templates = templar.template(trust_as_template("{{ _db_cluster_manifests[_db_cluster_family] }}"))
-    objects = []
-    for name in templates:
-        text = templar.template(trust_as_template("{{ lookup('ansible.builtin.template', %r) }}" % name))
-        objects.extend(doc for doc in yaml.safe_load_all(text or "") if doc)
-    return objects, templar
-
-
-@functools.lru_cache(maxsize=None)
-def _rendered_case(case):
-    objects, templar = render(CASES[case])
-    family = templar.template(trust_as_template("{{ _db_cluster_family }}"))
-    init = render(CASES[case], ["cockroachdb/job-init.yml.j2"])[0] if family == "cockroachdb" else []
-    return yaml.safe_dump(objects), yaml.safe_dump(init), family
-
-
-def render_case(case):
-    """Rendered objects of a named case (fresh copies), the init Job objects and the engine family."""
-    objects, init, family = _rendered_case(case)
-    return yaml.safe_load(objects), yaml.safe_load(init), family
-
-
-def by_kind(objects, kind):
-    return [o for o in objects if o["kind"] == kind]
-
-
-def one(objects, kind, name):
-    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
-    assert len(found) == 1, "%s/%s: found %d" % (kind, name, len(found))
-    return found[0]
-
-
-def pod_spec(workload):
-    return workload["spec"]["template"]["spec"]
+@pytest.fixture(name="validator")
+def fixture_validator():
+    """kubernetes-validate for the schema tests only; it is pinned in requirements-dev.txt, so missing is a failure."""
+    if kubernetes_validate is None:
+        pytest.fail("the Kubernetes schema tests need kubernetes-validate, which requirements-dev.txt pins: "
+                    "run `make setup` (or pip install -r requirements-dev.txt) and run the tests again")
+    return kubernetes_validate
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_every_object_validates_strictly(case, version):
+def test_every_object_validates_strictly(case, version, validator):
     objects, init, dummy = render_case(case)
     objects += init
     assert objects
+    assert_valid(validator, case, objects, version)
+
+
+def assert_valid(validator, case, objects, version):
     for obj in objects:
         try:
-            kubernetes_validate.validate(obj, version, strict=True)
-        except kubernetes_validate.ValidationError as exc:
+            validator.validate(obj, version, strict=True)
+        except validator.ValidationError as exc:
             pytest.fail("%s %s/%s invalid for Kubernetes %s: %s" % (
                 case, obj["kind"], obj["metadata"]["name"], version, str(exc).splitlines()[0]))
+
+
+READINESS_OVERRIDE = {"periodSeconds": 1, "initialDelaySeconds": "0"}
+EXTRA_ENV = [{"name": "JVM_EXTRA_OPTS", "value": "-Dcassandra.ring_delay_ms=5000"},
+             {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("case", ["mariadb-statefulset", "mariadb-deployment-lb-wordpress", "cockroachdb-insecure",
+                                  "kaiwudb-kwbase", "cassandra-one-rack", "cassandra-racks"])
+def test_overridden_probe_timing_and_extra_env_validate_strictly(case, version, validator):
+    objects, dummy = render(dict(CASES[case], db_cluster_readiness_probe=READINESS_OVERRIDE,
+                                 db_cluster_extra_env=EXTRA_ENV))
+    assert_valid(validator, case, objects, version)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -386,12 +287,12 @@ def test_mysql_uses_mysql_env_and_admin_ping():
     assert container["lifecycle"]["preStop"]["exec"]["command"][-1].startswith("mysqladmin --user=root")
 
 
-def test_broken_override_fails_validation():
+def test_broken_override_fails_validation(validator):
     """A wrong type that renders fine must be caught by the schema validation the tests above rely on."""
     objects, dummy = render(dict(CASES["mariadb-statefulset"], db_cluster_image_pull_policy=["IfNotPresent"]))
     sts = one(objects, "StatefulSet", "db1")
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(sts, K8S_VERSIONS[-1], strict=True)
+    with pytest.raises(validator.ValidationError):
+        validator.validate(sts, K8S_VERSIONS[-1], strict=True)
 
 
 @pytest.mark.parametrize("case", ["cockroachdb-insecure", "kaiwudb-bini-tls", "cassandra-racks",
@@ -432,8 +333,7 @@ def test_string_booleans_from_surveys_are_honoured():
 ])
 def test_verify_gives_the_status_cli_its_own_port(case, port):
     """nodetool talks JMX (7199); handing it the CQL port makes every poll of the verify stage fail."""
-    loader, dummy = _role_vars()
-    tasks = loader.load_from_file(os.path.join(ROLE, "tasks", "verify.yml"), trusted_as_template=True)
+    tasks = load_tasks("verify.yml")
     args = [t for t in tasks if "dok.databases.db_node_status" in t][0]["dok.databases.db_node_status"]
     dummy, templar = render(CASES[case], [])
     assert int(templar.template(args["port"])) == port
@@ -455,21 +355,16 @@ def test_readiness_probe_timing_defaults_per_engine_and_overrides(case, timing):
 
     objects, dummy, dummy = render_case(case)
     assert tuple(probe(objects)[f] for f in fields) == timing
-    override = {"periodSeconds": 1, "initialDelaySeconds": "0"}
-    overridden, dummy = render(dict(CASES[case], db_cluster_readiness_probe=override))
+    overridden, dummy = render(dict(CASES[case], db_cluster_readiness_probe=READINESS_OVERRIDE))
     got = probe(overridden)
     assert (got["initialDelaySeconds"], got["periodSeconds"]) == (0, 1)
     assert (got["timeoutSeconds"], got["failureThreshold"]) == timing[2:]
-    for version in K8S_VERSIONS:
-        for obj in overridden:
-            kubernetes_validate.validate(obj, version, strict=True)
 
 
 @pytest.mark.parametrize("case", ["mariadb-statefulset", "mariadb-deployment-lb-wordpress", "cockroachdb-insecure",
                                   "kaiwudb-kwbase", "cassandra-one-rack", "cassandra-racks"])
 def test_extra_env_is_appended_to_the_database_container_only(case):
-    extra = [{"name": "JVM_EXTRA_OPTS", "value": "-Dcassandra.ring_delay_ms=5000"},
-             {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+    extra = EXTRA_ENV
     plain, dummy, dummy = render_case(case)
     objects, dummy = render(dict(CASES[case], db_cluster_extra_env=extra))
     workloads = [o for o in objects if o["kind"] in ("StatefulSet", "Deployment")]
@@ -481,6 +376,3 @@ def test_extra_env_is_appended_to_the_database_container_only(case):
             assert env == old + extra
         else:
             assert env == old
-    for version in K8S_VERSIONS:
-        for obj in objects:
-            kubernetes_validate.validate(obj, version, strict=True)
