@@ -36,6 +36,7 @@ elif [ -x "$DOK_K8S_TOOLKIT/cluster-up.sh" ]; then
   done
   if [ -n "$missing" ]; then
     log "installing the toolkit's packages:$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get update >&2
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >&2
   fi

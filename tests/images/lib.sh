@@ -18,6 +18,27 @@ DOK_K8S_TOOLKIT=${DOK_K8S_TOOLKIT:-$(cd "$DOK_IMAGES_DIR/../../.." && pwd)/share
 dok_log() { printf '%s images: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 dok_die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
 
+# Debian packages a build runs on this host: debootstrap, and the keyring it checks the mirror's signatures with.
+DOK_IMAGE_HOST_PACKAGES=(debootstrap debian-archive-keyring)
+
+# Install the named Debian packages that are missing, as tests/cluster/up.sh does for the cluster's (apt-get update
+# first, since a fresh machine may have no package lists); without root, say in one line what to run.
+dok_need_packages() {
+  local p missing=""
+  for p in "$@"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+  done
+  [ -n "$missing" ] || return 0
+  [ "$(id -u)" = 0 ] || dok_die "building images needs the Debian package(s)$missing, not installed; run as root:" \
+    "apt-get update && apt-get install -y --no-install-recommends$missing"
+  dok_log "installing the host's packages:$missing"
+  DEBIAN_FRONTEND=noninteractive apt-get update >&2 || dok_die "apt-get update failed (output above); fix the" \
+    "sources in /etc/apt, then run: apt-get install -y --no-install-recommends$missing"
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >&2 \
+    || dok_die "apt-get install$missing failed (output above)"
+}
+
 # The Debian mirror this machine already uses (deb822 .sources first, then sources.list).
 dok_debian_mirror() {
   local uri=""
@@ -113,7 +134,7 @@ dok_build_image() {
     return 0
   fi
   [ "$(id -u)" = 0 ] || dok_die "building $target needs root (debootstrap, chroot)"
-  command -v debootstrap >/dev/null || dok_die "debootstrap is not installed: apt-get install -y debootstrap"
+  dok_need_packages "${DOK_IMAGE_HOST_PACKAGES[@]}"
   [ -x "$DOK_K8S_TOOLKIT/mkimage" ] || dok_die "mkimage not found at $DOK_K8S_TOOLKIT/mkimage; set DOK_K8S_TOOLKIT"
   (
     set -euo pipefail
