@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.dok.databases.plugins.module_utils.engines.cassandra import CassandraAdapter
 from ansible_collections.dok.databases.plugins.module_utils.engines.cockroachdb import CockroachDBAdapter
 from ansible_collections.dok.databases.plugins.module_utils.engines.kaiwudb import KaiwuDBAdapter
-from ansible_collections.dok.databases.plugins.module_utils.engines.mariadb import MariaDBAdapter
+from ansible_collections.dok.databases.plugins.module_utils.engines.mariadb import MariaDBAdapter, MySQLAdapter
 from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
 
 ADAPTERS = {
@@ -18,13 +18,13 @@ ADAPTERS = {
     "kaiwudb": KaiwuDBAdapter,
     "cassandra": CassandraAdapter,
     "mariadb": MariaDBAdapter,
-    "mysql": MariaDBAdapter,
+    "mysql": MySQLAdapter,
 }
 ENGINES = ["cockroachdb", "kaiwudb", "cassandra", "mariadb", "mysql"]
 
 
 def get_engine(name, params=None):
-    """The adapter for `name` (mysql is an alias of mariadb), configured with the module params."""
+    """The adapter for `name`, configured with the module params (mysql: MariaDB adapter, MySQL client names)."""
     try:
         return ADAPTERS[name](params)
     except KeyError:
