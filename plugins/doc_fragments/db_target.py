@@ -50,7 +50,7 @@ options:
   binary:
     description:
       - Database CLI to run in the container. Default depends on the engine (C(cockroach), C(kwbase),
-        C(nodetool), C(mariadb-admin) and C(mariadb)).
+        C(nodetool), C(mariadb-admin) and C(mariadb) for MariaDB, C(mysqladmin) and C(mysql) for MySQL).
     type: str
   insecure:
     description:
@@ -85,7 +85,7 @@ options:
   login_password_env:
     description:
       - Name of an environment variable inside the container that holds the password.
-      - MariaDB default is C(MARIADB_ROOT_PASSWORD).
+      - MariaDB default is C(MARIADB_ROOT_PASSWORD), MySQL default is C(MYSQL_ROOT_PASSWORD).
     type: str
   replication_factor:
     description:

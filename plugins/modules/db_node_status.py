@@ -14,8 +14,9 @@ version_added: 0.1.0
 author:
   - dok.databases maintainers (@dok-databases)
 description:
-  - Runs the engine's status command (C(cockroach node status), C(nodetool status), C(mariadb-admin) ...) in a Ready
-    pod of the database and returns one normalized record per node plus a cluster summary.
+  - Runs the engine's status command (C(cockroach node status), C(nodetool status), C(mariadb-admin) or
+    C(mysqladmin) ...) in a Ready pod of the database and returns one normalized record per node plus a cluster
+    summary.
   - Can wait until the cluster is healthy, all nodes are live, or a given number of nodes is live, so that it can
     gate a rollout.
   - Read-only; never reports changed. Supports check mode.
