@@ -424,18 +424,22 @@ def execute_sql(state, statement, database, now, writer):
             if m.group(1):
                 return {"tag": "CREATE TABLE"}
             raise DoubleError('relation "%s" already exists' % name.split(".")[1], ["SQLSTATE: 42P07"])
-        columns, pk = [], None
+        columns, pk = [], []
         for part in Sql.split_top(m.group(3)):
-            pm = re.match(r"^PRIMARY KEY ?\((\w+)\)$", part, re.I)
+            pm = re.match(r"^PRIMARY KEY ?\((\w+(?: ?, ?\w+)*)\)$", part, re.I)
             if pm:
-                pk = pm.group(1).lower()
+                pk = [c.strip().lower() for c in pm.group(1).split(",")]
                 continue
             words = part.split()
             columns.append([words[0].lower(), words[1].upper() if len(words) > 1 else "STRING"])
             if "PRIMARY KEY" in part.upper():
-                pk = words[0].lower()
+                pk = [words[0].lower()]
         names = [c[0] for c in columns]
-        state["tables"][name] = {"columns": columns, "pk": names.index(pk) if pk in names else None, "ts": now}
+        for col in pk:
+            if col not in names:
+                raise DoubleError('column "%s" does not exist' % col, ["SQLSTATE: 42703"])
+        state["tables"][name] = {"columns": columns, "pk": names.index(pk[0]) if pk else None,
+                                 "pk_columns": [names.index(c) for c in pk], "ts": now}
         return {"tag": "CREATE TABLE"}
     returning = None
     rm = re.match(r"^(.*?) RETURNING (.+)$", s, re.I)
@@ -458,13 +462,12 @@ def execute_sql(state, statement, database, now, writer):
             for col, val in zip(target, values):
                 idx = colnames.index(col)
                 row[idx] = coerce(val, table["columns"][idx][1])
-            key = json.dumps(row[table["pk"]]) if table["pk"] is not None else uuid.uuid4().hex
+            key = row_key(table, row)
             if key in rows and rows[key].get("v") is not None and m.group(1).upper() == "INSERT":
                 if m.group(5):
                     continue
-                pkcol = colnames[table["pk"]]
                 raise DoubleError('duplicate key value violates unique constraint "%s_pkey"' % name.split(".")[1],
-                                  ["SQLSTATE: 23505", "DETAIL: Key (%s)=(%s) already exists." % (pkcol, row[table["pk"]])])
+                                  ["SQLSTATE: 23505", key_detail(table, row)])
             rows[key] = {"v": row, "ts": now, "w": writer}
             written.append(row)
             count += 1
@@ -495,14 +498,15 @@ def execute_sql(state, statement, database, now, writer):
             rows.sort(key=lambda r: (r[idx] is None, int(r[idx]) if numeric and r[idx] is not None else r[idx]),
                       reverse=bool(m.group(6) and m.group(6).strip().upper() == "DESC"))
         elif table["pk"] is not None:
-            pk = table["pk"]
-            numeric = table["columns"][pk][1].startswith("INT")
-            rows.sort(key=lambda r: int(r[pk]) if numeric else r[pk])
+            pk = pk_columns(table)
+            numeric = [table["columns"][i][1].startswith("INT") for i in pk]
+            rows.sort(key=lambda r: [int(r[i]) if num else r[i] for i, num in zip(pk, numeric)])
         if m.group(7):
             rows = rows[:int(m.group(7))]
         select = m.group(1).strip()
-        if re.match(r"^count\(\*\)$", select, re.I):
-            return {"columns": ["count"], "types": ["INT8"], "rows": [[str(len(rows))]]}
+        exprs = Sql.split_top(select)
+        if all(re.match(r"^(count|sum)\(", e, re.I) for e in exprs):
+            return aggregate_result(table, exprs, rows)
         if select == "*":
             picked = list(range(len(colnames)))
         else:
@@ -535,6 +539,58 @@ def returning_result(expr, colnames, rows):
         return {"columns": [expr.lower()], "types": ["STRING"], "rows": [[r[idx]] for r in rows]}
     raise DoubleError("%s: RETURNING %s is not implemented by this test double" % (DOUBLE_NAME, expr),
                       ["SQLSTATE: 0A000"])
+
+
+def pk_columns(table):
+    """Indexes of the primary key columns (tables stored before composite keys only have "pk")."""
+    if table.get("pk_columns"):
+        return table["pk_columns"]
+    return [] if table["pk"] is None else [table["pk"]]
+
+
+def row_key(table, row):
+    pk = pk_columns(table)
+    if not pk:
+        return uuid.uuid4().hex
+    if len(pk) == 1:
+        return json.dumps(row[pk[0]])
+    return json.dumps([row[i] for i in pk])
+
+
+def key_detail(table, row):
+    pk = pk_columns(table)
+    if len(pk) == 1:
+        return "DETAIL: Key (%s)=(%s) already exists." % (table["columns"][pk[0]][0], row[pk[0]])
+    values = [row[i] if table["columns"][i][1].startswith("INT") else "'%s'" % row[i] for i in pk]
+    return "DETAIL: Key (%s)=(%s) already exists." % (", ".join(table["columns"][i][0] for i in pk),
+                                                       ", ".join(values))
+
+
+def aggregate_result(table, exprs, rows):
+    """count(*), count(col) and sum(<int col>) over the selected rows: one row, sum NULL when nothing is summed."""
+    colnames = [c[0] for c in table["columns"]]
+    columns, types, values = [], [], []
+    for expr in exprs:
+        m = re.match(r"^(count|sum) ?\( ?(\*|\w+) ?\)$", expr, re.I)
+        if not m or (m.group(1).lower() == "sum" and m.group(2) == "*"):
+            raise DoubleError("%s: %s is not implemented by this test double" % (DOUBLE_NAME, expr),
+                              ["SQLSTATE: 0A000"])
+        fn, arg = m.group(1).lower(), m.group(2).lower()
+        if arg != "*" and arg not in colnames:
+            raise DoubleError('column "%s" does not exist' % arg, ["SQLSTATE: 42703"])
+        if fn == "count":
+            idx = None if arg == "*" else colnames.index(arg)
+            values.append(str(len([r for r in rows if idx is None or r[idx] is not None])))
+            types.append("INT8")
+        else:
+            idx = colnames.index(arg)
+            if not table["columns"][idx][1].startswith("INT"):
+                raise DoubleError("unknown signature: sum(string)", ["SQLSTATE: 42883"])
+            present = [int(r[idx]) for r in rows if r[idx] is not None]
+            values.append(str(sum(present)) if present else None)
+            types.append("DECIMAL")
+        columns.append(fn)
+    return {"columns": columns, "types": types, "rows": [values]}
 
 
 def lookup_table(state, name):
