@@ -562,8 +562,8 @@ def key_detail(table, row):
     if len(pk) == 1:
         return "DETAIL: Key (%s)=(%s) already exists." % (table["columns"][pk[0]][0], row[pk[0]])
     values = [row[i] if table["columns"][i][1].startswith("INT") else "'%s'" % row[i] for i in pk]
-    return "DETAIL: Key (%s)=(%s) already exists." % (", ".join(table["columns"][i][0] for i in pk),
-                                                       ", ".join(values))
+    names = ", ".join(table["columns"][i][0] for i in pk)
+    return "DETAIL: Key (%s)=(%s) already exists." % (names, ", ".join(values))
 
 
 def aggregate_result(table, exprs, rows):
