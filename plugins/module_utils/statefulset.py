@@ -5,7 +5,7 @@
 
 ``StatefulSetOps`` is the ``ops`` object the engine-neutral logic (node status, decommission) drives:
     pods(), namespace_pods(), run(pod, argv, timeout=None), replicas(), scale(n), wait_pods_gone(names, timeout),
-    pvcs_for(ordinal), claims(), annotate_pvc(name, annotations), delete_pvc(name), now(), sleep(seconds)
+    claims(), annotate_pvc(name, annotations), delete_pvc(name), now(), sleep(seconds)
 plus partition(), set_partition(n) and wait_pod_updated(name, timeout) for rolling upgrades.
 """
 
@@ -74,12 +74,6 @@ def pod_is_updated(pod, sts):
     revision = (sts.get("status") or {}).get("updateRevision")
     labels = (pod.get("metadata") or {}).get("labels") or {}
     return bool(revision) and labels.get(REVISION_LABEL) == revision
-
-
-def claim_names(sts, ordinal):
-    name = sts["metadata"]["name"]
-    return ["%s-%s-%d" % (t["metadata"]["name"], name, int(ordinal))
-            for t in (sts.get("spec") or {}).get("volumeClaimTemplates") or []]
 
 
 def not_ours_message(sts, namespace):
@@ -220,10 +214,6 @@ class StatefulSetOps(object):
     def set_partition(self, partition):
         self._need_sts()
         self.sts = self.kube.patch("StatefulSet", self.name, partition_patch(partition), self.namespace)
-
-    def pvcs_for(self, ordinal):
-        sts = self._need_sts()
-        return [n for n in claim_names(sts, ordinal) if self.kube.get("PersistentVolumeClaim", n, self.namespace)]
 
     def claims(self):
         """Every claim named after one of the StatefulSet's volume claim templates, any ordinal:

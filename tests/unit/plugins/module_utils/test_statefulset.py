@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, WaitTimeout
 from ansible_collections.dok.databases.plugins.module_utils.statefulset import (
-    claim_names, ordinal_of, partition_of, pod_is_updated, target_ops,
+    ordinal_of, partition_of, pod_is_updated, target_ops,
 )
 
 from kube_fake import FakeKube, FakeStream, namespace, pod, statefulset
@@ -129,14 +129,15 @@ def test_scale_and_partition_patch_the_statefulset():
     assert ops.replicas() == 2
 
 
-def test_pvcs_for_lists_existing_claims_from_templates():
+def test_claims_lists_existing_claims_of_every_template():
     kube = crdb(claim_templates=("datadir", "logs"))
     kube.put({"kind": "PersistentVolumeClaim", "metadata": {"name": "datadir-crdb-2", "namespace": "db"}})
     ops = target_ops(kube, params(statefulset="crdb"), "cockroachdb")
-    assert claim_names(ops.sts, 2) == ["datadir-crdb-2", "logs-crdb-2"]
-    assert ops.pvcs_for(2) == ["datadir-crdb-2"]
+    assert [c["name"] for c in ops.claims()] == ["datadir-crdb-2"]
+    kube.put({"kind": "PersistentVolumeClaim", "metadata": {"name": "logs-crdb-2", "namespace": "db"}})
+    assert [(c["name"], c["ordinal"]) for c in ops.claims()] == [("datadir-crdb-2", 2), ("logs-crdb-2", 2)]
     ops.delete_pvc("datadir-crdb-2")
-    assert ops.pvcs_for(2) == []
+    assert [c["name"] for c in ops.claims()] == ["logs-crdb-2"]
 
 
 def test_wait_pods_gone():
