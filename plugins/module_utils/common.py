@@ -15,6 +15,8 @@ __metaclass__ = type
 import json
 import time
 
+from urllib.parse import quote
+
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, DokError
@@ -22,10 +24,11 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 try:
-    from kubernetes.client import CoreV1Api
     from kubernetes.client.rest import ApiException
     from kubernetes.dynamic.exceptions import NotFoundError
-    from kubernetes.stream import stream
+    # The websocket call itself, not kubernetes.stream.stream: that one needs a generated API class, and importing
+    # CoreV1Api (with the models it names) costs more than the rest of a module run.
+    from kubernetes.stream.ws_client import websocket_call
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
@@ -33,16 +36,32 @@ except ImportError:
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "dok.databases"
 
+# Fixed REST paths of the kinds the modules use: (group/version prefix, resource, namespaced). Asking discovery for
+# these would cost requests (or a cache file read) on every module run and tell nothing new.
 KINDS = {
-    "Namespace": "v1",
-    "Node": "v1",
-    "Pod": "v1",
-    "PersistentVolume": "v1",
-    "PersistentVolumeClaim": "v1",
-    "Secret": "v1",
-    "StatefulSet": "apps/v1",
-    "StorageClass": "storage.k8s.io/v1",
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Node": ("/api/v1", "nodes", False),
+    "Pod": ("/api/v1", "pods", True),
+    "PersistentVolume": ("/api/v1", "persistentvolumes", False),
+    "PersistentVolumeClaim": ("/api/v1", "persistentvolumeclaims", True),
+    "Secret": ("/api/v1", "secrets", True),
+    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
+    "StorageClass": ("/apis/storage.k8s.io/v1", "storageclasses", False),
 }
+
+
+def api_path(kind, name=None, namespace=None):
+    """REST path of one object, or of the collection when name is None."""
+    if kind not in KINDS:
+        raise ClusterError("Kind %s is not one this collection reads or writes (%s)." % (kind, ", ".join(sorted(KINDS))))
+    prefix, resource, namespaced = KINDS[kind]
+    parts = [prefix]
+    if namespaced and namespace:
+        parts += ["namespaces", quote(namespace, safe="")]
+    parts.append(resource)
+    if name:
+        parts.append(quote(name, safe=""))
+    return "/".join(parts)
 
 
 def is_ours(obj):
@@ -100,14 +119,30 @@ def api_error(exc, verb, kind, name=None, namespace=None):
     return ClusterError("Kubernetes API error %s while trying to %s: %s" % (status, what, _api_message(exc)))
 
 
+_RAISE = object()
+
+
 class KubeApi(object):
-    """Plain-dict access to the API server over kubernetes.core's client."""
+    """Plain-dict access to the API server over kubernetes.core's client, one request per call."""
 
     def __init__(self, k8s_client):
         self._client = k8s_client
 
-    def _resource(self, kind):
-        return self._client.resource(kind, KINDS[kind])
+    def _request(self, method, verb, kind, name, namespace, body=None, missing=_RAISE, **params):
+        """The decoded JSON answer; `missing` is returned when the object does not exist (404)."""
+        path = api_path(kind, name, namespace)
+        if method != "GET" and getattr(self._client, "dry_run", False):
+            params["dry_run"] = "All"
+
+        def _do():
+            try:
+                resp = self._client.client.request(method, path, body=body, serialize=False, **params)
+            except NotFoundError:
+                if missing is _RAISE:
+                    raise
+                return missing
+            return json.loads(to_text(resp.data)) if resp.data else {}
+        return self._call(verb, kind, name, namespace, _do)
 
     def _call(self, verb, kind, name, namespace, func):
         try:
@@ -119,58 +154,35 @@ class KubeApi(object):
 
     def get(self, kind, name, namespace=None):
         """The object as a dict, or None when it does not exist."""
-        resource = self._resource(kind)
-
-        def _get():
-            try:
-                return self._client.get(resource, name=name, namespace=namespace).to_dict()
-            except NotFoundError:
-                return None
-        return self._call("get", kind, name, namespace, _get)
+        return self._request("GET", "get", kind, name, namespace, missing=None)
 
     def list(self, kind, namespace=None, label_selector=None):
-        resource = self._resource(kind)
-        params = {"namespace": namespace}
-        if label_selector:
-            params["label_selector"] = label_selector
-        result = self._call("list", kind, None, namespace, lambda: self._client.get(resource, **params))
-        return result.to_dict().get("items") or []
+        params = {"label_selector": label_selector} if label_selector else {}
+        return self._request("GET", "list", kind, None, namespace, **params).get("items") or []
 
     def create(self, kind, body, namespace=None):
-        resource = self._resource(kind)
-        name = body.get("metadata", {}).get("name")
-        result = self._call("create", kind, name, namespace,
-                            lambda: self._client.create(resource, body, namespace=namespace))
-        return result.to_dict()
+        return self._request("POST", "create", kind, None, namespace, body=body)
 
     def patch(self, kind, name, patch, namespace=None):
         """JSON merge patch (RFC 7386): None values remove keys."""
-        resource = self._resource(kind)
-        result = self._call(
-            "patch", kind, name, namespace,
-            lambda: self._client.patch(resource, patch, name=name, namespace=namespace,
-                                       content_type="application/merge-patch+json"))
-        return result.to_dict()
+        return self._request("PATCH", "patch", kind, name, namespace, body=patch,
+                             content_type="application/merge-patch+json")
 
     def delete(self, kind, name, namespace=None):
         """Delete; returns False when the object was already gone."""
-        resource = self._resource(kind)
-
-        def _delete():
-            try:
-                self._client.delete(resource, name=name, namespace=namespace)
-                return True
-            except NotFoundError:
-                return False
-        return self._call("delete", kind, name, namespace, _delete)
+        return self._request("DELETE", "delete", kind, name, namespace, missing=False) is not False
 
     def open_exec(self, namespace, pod, container, argv):
         """A websocket client streaming argv's stdout/stderr; its channel 3 carries the exit status."""
-        api = CoreV1Api(self._client.client.client)
+        api_client = self._client.client.client
+        query = [("command", arg) for arg in argv] + [
+            ("container", container), ("stderr", "true"), ("stdin", "false"), ("stdout", "true"), ("tty", "false")]
+        path = "/api/v1/namespaces/%s/pods/%s/exec" % (quote(namespace, safe=""), quote(pod, safe=""))
         try:
-            return stream(
-                api.connect_get_namespaced_pod_exec, pod, namespace, command=list(argv), container=container,
-                stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)
+            # param_serialize adds what the client adds to every request: credentials, impersonation headers.
+            dummy, url, headers, dummy, dummy = api_client.param_serialize(
+                "GET", path, query_params=query, header_params={}, auth_settings=["BearerToken"])
+            return websocket_call(api_client.configuration, "GET", url, headers=headers, _preload_content=False)
         except ApiException as exc:
             # The websocket handshake reports HTTP failures as status 0 with the status line in the reason.
             reason = to_text(exc.reason)

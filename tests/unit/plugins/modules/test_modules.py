@@ -11,7 +11,6 @@ import os
 import sys
 
 import pytest
-from kubernetes.dynamic.exceptions import ForbiddenError, NotFoundError
 
 from ansible_collections.dok.databases.plugins.module_utils import common
 from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, NotApplicableError
@@ -122,83 +121,7 @@ def test_node_status_refuses_a_foreign_statefulset():
     assert "not managed by dok.databases" in err.value.msg
 
 
-class Resource(object):
-    def __init__(self, kind):
-        self.kind = kind
-
-
-class Instance(object):
-    def __init__(self, data):
-        self.data = data
-
-    def to_dict(self):
-        return self.data
-
-
-class ApiErr(Exception):
-    def __init__(self, status, message):
-        super(ApiErr, self).__init__(message)
-        self.status = status
-        self.reason = message
-        self.body = json.dumps({"message": message})
-        self.headers = {}
-
-
-class FakeK8SClient(object):
-    """The K8SClient surface KubeApi uses, failing the way the dynamic client does."""
-
-    def __init__(self, failure=None):
-        self.failure = failure
-        self.seen = []
-
-    def resource(self, kind, api_version):
-        return Resource(kind)
-
-    def _do(self, verb, resource, **params):
-        self.seen.append((verb, resource.kind, params))
-        if self.failure:
-            raise self.failure
-        return Instance({"kind": resource.kind, "items": [], "metadata": {"name": params.get("name")}})
-
-    def get(self, resource, **params):
-        return self._do("get", resource, **params)
-
-    def create(self, resource, definition, **params):
-        return self._do("create", resource, **params)
-
-    def patch(self, resource, definition, **params):
-        return self._do("patch", resource, **params)
-
-    def delete(self, resource, **params):
-        return self._do("delete", resource, **params)
-
-
-def test_kube_api_returns_dicts_and_none_for_missing():
-    api = common.KubeApi(FakeK8SClient())
-    assert api.get("Pod", "db-0", "ns")["metadata"]["name"] == "db-0"
-    assert api.list("Pod", "ns", "app=db") == []
-    assert common.KubeApi(FakeK8SClient(NotFoundError(ApiErr(404, "not found")))).get("Pod", "x", "ns") is None
-    assert common.KubeApi(FakeK8SClient(NotFoundError(ApiErr(404, "not found")))).delete("Pod", "x", "ns") is False
-
-
-def test_kube_api_patch_is_a_merge_patch():
-    client = FakeK8SClient()
-    common.KubeApi(client).patch("StatefulSet", "db", {"spec": {"replicas": 2}}, "ns")
-    assert client.seen[0][2]["content_type"] == "application/merge-patch+json"
-
-
-def test_kube_api_forbidden_names_verb_and_resource():
-    api = common.KubeApi(FakeK8SClient(ForbiddenError(ApiErr(403, 'statefulsets.apps "db" is forbidden'))))
-    with pytest.raises(ClusterError) as err:
-        api.patch("StatefulSet", "db", {}, "ns")
-    assert "403 Forbidden" in err.value.msg and "'patch' verb on statefulsets" in err.value.msg
-
-
-def test_kube_api_unreachable_server():
-    api = common.KubeApi(FakeK8SClient(OSError("Connection refused")))
-    with pytest.raises(ClusterError) as err:
-        api.list("Node")
-    assert "Could not reach the Kubernetes API server" in err.value.msg
+# KubeApi's own requests are tested in tests/unit/plugins/module_utils/test_common.py.
 
 
 # Recorded on the offline cluster (v1.34.4): ApiException.reason of an exec into a pod that does not exist.
