@@ -45,7 +45,7 @@ class Recorder:
     def __init__(self, contact_points, port, connect_timeout, execution_profiles, **kwargs):
         profile = list(execution_profiles.values())[0]
         self.call = {"hosts": list(contact_points), "port": port, "consistency": profile.consistency_level,
-                     "statements": []}
+                     "timeout": (connect_timeout, profile.request_timeout), "statements": []}
         Recorder.calls.append(self.call)
 
     def connect(self):
@@ -148,6 +148,7 @@ def test_every_local_statement_is_one_cql_statement_at_quorum_on_the_test_images
         assert rc == 0, command
         assert call["hosts"] == ["127.0.0.1"]
         assert call["consistency"] == quorum, command
+        assert call["timeout"] == (60.0, 60.0)
         assert len(call["statements"]) == 1
     created = [cqlsh_argv(c)[-1] for c in commands[:2]]
     assert created[0].startswith("CREATE KEYSPACE IF NOT EXISTS dok_failover WITH replication = ")
@@ -160,9 +161,16 @@ def test_the_official_cqlsh_gets_the_consistency_as_its_shell_command():
     for command in commands[2:]:
         argv = cqlsh_argv(command)
         assert "--consistency" not in argv
+        assert "--request-timeout=60" in argv
         assert argv[-2] == "-e"
         assert argv[-1].startswith("CONSISTENCY QUORUM; ")
     assert [cqlsh_argv(c)[:2] for c in commands] == [["127.0.0.1", "9042"]] * 5
+
+
+def test_the_sql_clients_get_no_cassandra_option():
+    for engine in ("cockroachdb", "kaiwudb", "mariadb", "mysql"):
+        command = evaluate("{{ _failover_test_local_exec }}", failover_test_engine=engine, __failover_test_sql="SELECT 1")
+        assert "--consistency" not in command and "timeout=60" not in command and "--timeout" not in command, command
 
 
 def test_no_option_the_test_images_cqlsh_refuses_is_ever_sent(monkeypatch):
