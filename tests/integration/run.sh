@@ -11,8 +11,8 @@
 # Up to N targets (--jobs, else $DOK_IT_JOBS, default 2) run at once, `slow` ones first; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
-# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`, then $DOK_IT_NS_SUFFIX when set, so that two runs of
-# one target can share a cluster: give each its own suffix and DOK_TEST_OUTPUT), dok_it_cluster and dok_it_inventory. Before a target
+# Targets get dok_it_namespace (dok-it-<target>, `_` as `-`; dok-it-<tag>-<target> with DOK_IT_NS_SUFFIX=-<tag>, so
+# that two runs of one target can share a cluster: give each its own tag and DOK_TEST_OUTPUT), dok_it_cluster and dok_it_inventory. Before a target
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
 # that name and, on the toolkit cluster, the PV directories node-*/pv/<namespace>[-*] (unmounted first).
 # --list-images prints the image build targets the selection needs; --prepare only brings the cluster up and builds
@@ -233,7 +233,7 @@ wait_one() {
   unset "running[$pid]"
 }
 launch_target() {
-  local t=$1 limit=$2 hosts=localhost ns=dok-it-${1//_/-}${DOK_IT_NS_SUFFIX:-}
+  local t=$1 limit=$2 hosts=localhost ns=dok-it${DOK_IT_NS_SUFFIX:-}-${1//_/-}
   if has_alias "$t" hosts/nodes; then
     hosts=dok_nodes
     if ! grep -q '^dok-node' "$inventory"; then
