@@ -224,8 +224,11 @@ def test_mariadb_statefulset_secret_and_no_plain_password():
     container = spec["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["MARIADB_ROOT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "db1-credentials", "key": "root-password"}
-    assert container["readinessProbe"]["exec"]["command"][0] == "healthcheck.sh"
-    assert "shutdown" in container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    assert container["readinessProbe"]["tcpSocket"] == {"port": "mysql"}
+    assert container["startupProbe"]["tcpSocket"] == {"port": "mysql"}
+    assert container["livenessProbe"]["exec"]["command"][0] == "healthcheck.sh"
+    # SIGTERM is mariadbd's clean shutdown; an exec before it only delays the replacement.
+    assert "lifecycle" not in container
     for obj in objects:
         if obj["kind"] != "Secret":
             assert PASSWORD not in yaml.safe_dump(obj)
@@ -271,7 +274,7 @@ def test_mariadb_existing_secret_is_referenced_not_created():
     container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
     ref = container["env"][0]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "corp-mariadb", "key": "password"}
-    assert container["readinessProbe"]["exec"]["command"][:2] == ["mariadb-admin", "ping"]
+    assert container["livenessProbe"]["exec"]["command"][:2] == ["mariadb-admin", "ping"]
     wordpress = one(objects, "Deployment", "db1-wordpress")
     wp_env = {e["name"]: e for e in pod_spec(wordpress)["containers"][0]["env"]}
     assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
@@ -283,8 +286,31 @@ def test_mysql_uses_mysql_env_and_admin_ping():
     assert container["name"] == "mysql"
     assert container["image"].startswith("docker.io/library/mysql:")
     assert [e["name"] for e in container["env"]] == ["MYSQL_ROOT_PASSWORD"]
-    assert container["readinessProbe"]["exec"]["command"][:2] == ["mysqladmin", "ping"]
-    assert container["lifecycle"]["preStop"]["exec"]["command"][-1].startswith("mysqladmin --user=root")
+    assert container["livenessProbe"]["exec"]["command"][:2] == ["mysqladmin", "ping"]
+    assert container["readinessProbe"]["tcpSocket"] == {"port": "mysql"}
+
+
+@pytest.mark.parametrize("case, command", [
+    ("mariadb-statefulset", ["healthcheck.sh", "--connect", "--innodb_initialized"]),
+    ("mysql-statefulset", ["mysqladmin", "ping", "--host=127.0.0.1", "--port=3306"]),
+])
+def test_mariadb_exec_readiness_keeps_the_health_command_and_its_timing(case, command):
+    objects, dummy = render(dict(CASES[case], db_cluster_mariadb_readiness="exec"))
+    container = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]
+    probe = container["readinessProbe"]
+    assert probe["exec"]["command"] == command and "tcpSocket" not in probe
+    assert (probe["initialDelaySeconds"], probe["periodSeconds"], probe["timeoutSeconds"]) == (5, 5, 5)
+    assert container["startupProbe"]["tcpSocket"] == {"port": "mysql"}
+
+
+@pytest.mark.parametrize("case", ["mariadb-statefulset", "mariadb-deployment-lb-wordpress", "mysql-statefulset"])
+def test_mariadb_liveness_waits_for_the_startup_probe_not_a_fixed_delay(case):
+    objects, dummy, dummy = render_case(case)
+    workload = [o for o in objects if o["kind"] in ("StatefulSet", "Deployment")][0]
+    container = pod_spec(workload)["containers"][0]
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 1800
+    assert "initialDelaySeconds" not in container["livenessProbe"]
 
 
 def test_broken_override_fails_validation(validator):
@@ -340,8 +366,8 @@ def test_verify_gives_the_status_cli_its_own_port(case, port):
 
 
 @pytest.mark.parametrize("case, timing", [
-    ("mariadb-statefulset", (5, 5, 5, 2)),
-    ("mysql-statefulset", (5, 5, 5, 2)),
+    ("mariadb-statefulset", (0, 1, 1, 2)),
+    ("mysql-statefulset", (0, 1, 1, 2)),
     ("cockroachdb-insecure", (10, 5, 5, 2)),
     ("kaiwudb-kwbase", (10, 5, 5, 2)),
     ("cassandra-one-rack", (20, 10, 10, 3)),
