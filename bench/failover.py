@@ -7,8 +7,9 @@ Both deployments run side by side on the same node, on the same kind of local PV
 another node connects through the Service's ClusterIP and runs ``SELECT 1`` every 100 ms (new connection each time),
 like the seed's probe loop through its load balancer. Outage = the longest time between two successful answers
 around the disruption. The disruptions alternate between the deployments, so all see the same background load.
-A third deployment (unless --no-fast-readiness) is the role's manifest with its readiness probe run every second from
-the container's start: the rows marked "readiness every 1 s" show how much of our outage is the probe's period.
+A third deployment (unless --no-previous) is the role's manifest as it was before its probes changed (readiness by
+``healthcheck.sh`` every 5 s after 5 s, liveness after 60 s, preStop ``mariadb-admin shutdown``): the rows marked
+"previous defaults" show the change against the same baseline in the same run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,7 +29,7 @@ PREFIX = "dok-bench-fo-"
 IMAGE = "dok.test/mariadb:11.8"
 PROBE_EVERY = 0.1
 RECOVERED_AFTER = 20
-FAST_CASE = ", readiness every 1 s"
+PREVIOUS_CASE = ", previous defaults"
 
 PROBE_SCRIPT = r"""
 while [ ! -e /tmp/stop ]; do
@@ -197,9 +198,10 @@ def delete_pod(side):
     return gap, failed, err, timing.get("seconds")
 
 
-def deploy_ours(play, node, password, namespace=PREFIX + "ours", name="fo"):
+def deploy_ours(play, node, password, namespace=PREFIX + "ours", name="fo", role_vars=None):
     """MariaDB deployed by the db_cluster role on a local PV of node (what a user of the collection runs)."""
     ns = namespace
+    role_vars = dict(role_vars or {})
     path = pv_dir(node, ns)
     play.run([
         {"name": "Create the PV directory",
@@ -210,20 +212,28 @@ def deploy_ours(play, node, password, namespace=PREFIX + "ours", name="fo"):
         {"name": "Deploy MariaDB", "ansible.builtin.include_role": {"name": "dok.databases.db_cluster"},
          "vars": {"db_cluster_engine": "mariadb", "db_cluster_name": name, "db_cluster_namespace": ns,
                   "db_cluster_image": IMAGE, "db_cluster_storage_class": ns,
-                  "db_cluster_mariadb_root_password": password}},
+                  "db_cluster_mariadb_root_password": password, **role_vars}},
     ])
     return Side("ours", ns, "app.kubernetes.io/instance=%s,app.kubernetes.io/component=database" % name,
                 name + "-public", "mariadb", password)
 
 
-def deploy_fast(play, node, password):
-    """The role's manifest with a readiness probe run every second from the container's start (an experiment)."""
-    side = deploy_ours(play, node, password, namespace=PREFIX + "fast", name="ff")
-    side.key = "fast"
-    patch = [{"op": "replace", "path": "/spec/template/spec/containers/0/readinessProbe/%s" % field, "value": value}
-             for field, value in (("initialDelaySeconds", 0), ("periodSeconds", 1))]
-    kubectl("patch", "statefulset", "-n", side.namespace, "ff", "--type=json", "-p", json.dumps(patch))
-    kubectl("rollout", "status", "-n", side.namespace, "statefulset/ff", "--timeout=600s", timeout=630)
+PREVIOUS_PRESTOP = ('mariadb-admin --user=root --password="$MARIADB_ROOT_PASSWORD" --host=127.0.0.1 --port=3306 '
+                    'shutdown || true')
+
+
+def deploy_previous(play, node, password):
+    """The role's manifest with the probes and preStop it had before (exec readiness every 5 s), for comparison."""
+    side = deploy_ours(play, node, password, namespace=PREFIX + "prev", name="fp",
+                       role_vars={"db_cluster_mariadb_readiness": "exec"})
+    side.key = "previous"
+    container = "/spec/template/spec/containers/0"
+    patch = [{"op": "remove", "path": container + "/startupProbe"},
+             {"op": "add", "path": container + "/livenessProbe/initialDelaySeconds", "value": 60},
+             {"op": "add", "path": container + "/lifecycle",
+              "value": {"preStop": {"exec": {"command": ["/bin/sh", "-c", PREVIOUS_PRESTOP]}}}}]
+    kubectl("patch", "statefulset", "-n", side.namespace, "fp", "--type=json", "-p", json.dumps(patch))
+    kubectl("rollout", "status", "-n", side.namespace, "statefulset/fp", "--timeout=600s", timeout=630)
     side.pod()
     return side
 
@@ -250,8 +260,8 @@ def main():
     p.add_argument("--node", default="dok-node-1", help="node of both databases (local PVs)")
     p.add_argument("--probe-node", default="dok-node-0", help="node of the probe pods")
     p.add_argument("--modes", default="kill,delete", help="comma-separated: kill, delete")
-    p.add_argument("--no-fast-readiness", dest="fast_readiness", action="store_false",
-                   help="skip the third deployment: the role's manifest with readiness checked every second")
+    p.add_argument("--no-previous", dest="previous", action="store_false",
+                   help="skip the third deployment: the role's manifest with its previous probes and preStop")
     args = p.parse_args()
     res = Results("failover", args.out)
     if not toolkit_cluster():
@@ -266,8 +276,8 @@ def main():
     try:
         log("deploying MariaDB with the db_cluster role and with seed 004's manifest on %s" % args.node)
         sides = [deploy_ours(play, args.node, password)]
-        if args.fast_readiness:
-            sides.append(deploy_fast(play, args.node, password))
+        if args.previous:
+            sides.append(deploy_previous(play, args.node, password))
         sides.append(deploy_seed(play, args.node))
         for side in sides:
             start_probe(side, args.probe_node)
@@ -278,12 +288,16 @@ def main():
                     time.sleep(5)
                     log("rep %d/%d: %s on %s" % (rep + 1, args.n, mode, side.key))
                     gap, failed, err, delete_seconds = action(side)
-                    if side.key == "fast":
-                        res.add(case + FAST_CASE, "ours", gap)
+                    if side.key == "previous":
+                        res.add(case + PREVIOUS_CASE, "ours", gap)
+                        if delete_seconds is not None:
+                            res.add("kubectl delete pod returns after" + PREVIOUS_CASE, "ours", delete_seconds)
                         continue
                     res.add(case, side.key, gap)
-                    if side.key == "baseline" and args.fast_readiness:
-                        res.add(case + FAST_CASE, "baseline", gap)
+                    if side.key == "baseline" and args.previous:
+                        res.add(case + PREVIOUS_CASE, "baseline", gap)
+                        if delete_seconds is not None:
+                            res.add("kubectl delete pod returns after" + PREVIOUS_CASE, "baseline", delete_seconds)
                     row = res.row(case)
                     row["extra"].setdefault(side.key + "_container_restarts_after", []).append(side.restarts)
                     row["extra"].setdefault(side.key + "_datadir_lock_retries", []).append(side.lock_waits)
