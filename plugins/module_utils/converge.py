@@ -92,7 +92,8 @@ def template_hash(template, container):
 
 
 def live_state(workload, pods, container, decommissioning=None):
-    """Reduce a live StatefulSet/Deployment (or None) and its pods to the ``live`` mapping of plan()."""
+    """Reduce a StatefulSet/Deployment (or None) and its pods to the ``live`` mapping of plan(). Pods of another
+    StatefulSet under the same selector (a Cassandra rack, say) are left out by name."""
     if not workload:
         return {"exists": False}
     meta = workload.get("metadata") or {}
@@ -113,6 +114,8 @@ def live_state(workload, pods, container, decommissioning=None):
         pod_meta = pod.get("metadata") or {}
         pod_name = pod_meta.get("name", "")
         suffix = pod_name[len(name) + 1:] if pod_name.startswith(name + "-") else ""
+        if workload.get("kind", "StatefulSet") == "StatefulSet" and not suffix.isdigit():
+            continue
         pod_images = [c.get("image", "") for c in (pod.get("spec") or {}).get("containers") or []
                       if c.get("name") == container]
         conditions = (pod.get("status") or {}).get("conditions") or []
@@ -139,6 +142,16 @@ def live_state(workload, pods, container, decommissioning=None):
         "pods": sorted(pod_list, key=lambda p: (p["ordinal"] is None, p["ordinal"] or 0, p["name"])),
         "decommissioning": sorted(decommissioning or []),
     }
+
+
+def desired_state(rendered, applied, container):
+    """The ``desired`` mapping of plan() from the rendered workload and the dry-run result of applying it with the
+    live image and size (whose pod template is what the apply would leave)."""
+    state = live_state(rendered, [], container)
+    applied_template = ((applied or {}).get("spec") or {}).get("template")
+    return {"kind": state["kind"], "name": state["name"], "image": state["image"], "replicas": state["replicas"],
+            "claims": state["claims"],
+            "template_hash": template_hash(applied_template, container) if applied_template else ""}
 
 
 def _pods_high_to_low(name, replicas):

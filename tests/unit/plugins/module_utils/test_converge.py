@@ -235,3 +235,16 @@ def test_template_hash_ignores_the_image_and_key_order():
 
 def test_every_action_has_a_place_in_the_order():
     assert set(converge.CHANGES) <= set(converge.ORDER)
+
+
+def test_desired_state_takes_the_template_from_the_dry_run():
+    rendered, applied = sts(image=NEW, replicas=4), sts(image=OLD, cpu="1")
+    state = converge.desired_state(rendered, applied, "mariadb")
+    assert state["image"] == NEW and state["replicas"] == 4 and state["claims"]["datadir"]["storage"] == "2Gi"
+    assert state["template_hash"] == template_hash(applied["spec"]["template"], "mariadb")
+    assert converge.desired_state(rendered, None, "mariadb")["template_hash"] == ""
+
+
+def test_live_state_leaves_out_pods_of_another_statefulset():
+    other = {"metadata": {"name": "db-rack2-0"}, "spec": {"containers": []}, "status": {}}
+    assert [p["name"] for p in live(sts(), [pod(0), other])["pods"]] == ["db-0"]
