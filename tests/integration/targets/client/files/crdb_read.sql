@@ -1,0 +1,2 @@
+SELECT count(*) FROM it.kv;
+SELECT v FROM it.kv WHERE id = 3;
