@@ -11,7 +11,8 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # Plain output when it goes to a log (CI) rather than a terminal.
 [ -t 1 ] || export NO_COLOR=1
 
-stages=(setup unit sanity lint yamllint argspecs changelog build integration)
+all_stages="setup unit sanity lint yamllint argspecs changelog build integration molecule-local molecule-kind"
+read -r -a stages <<<"$all_stages"
 [ "$#" -eq 0 ] || stages=("$@")
 output=${DOK_TEST_OUTPUT:-$ROOT/tests/output}
 
@@ -34,7 +35,7 @@ run_stage() {
         echo "unit: pytest collected no tests under tests/unit"
     fi
     printf '===== %s: %s in %ss\n' "$name" "$status" "$elapsed"
-    summary+=("$(printf '%-12s %-16s %6ss' "$name" "$status" "$elapsed")")
+    summary+=("$(printf '%-15s %-16s %6ss' "$name" "$status" "$elapsed")")
     return "$rc"
 }
 
@@ -44,10 +45,10 @@ run_stage() {
 # to start the cluster, it is stopped afterwards.
 cluster_answers() { (. tests/cluster/env.sh) >/dev/null 2>&1; }
 cluster_was_up=0
+cluster_answers && cluster_was_up=1
 prepare_pid=""
 start_prepare() {
     [[ " ${stages[*]} " == *" integration "* ]] && [ -f tests/integration/run.sh ] || return 0
-    cluster_answers && cluster_was_up=1
     [ "$(id -u)" = 0 ] || return 0
     mkdir -p "$output/integration"
     echo "integration: bringing the cluster up and building the test images in the background" \
@@ -67,6 +68,43 @@ wait_prepare() {
 }
 trap '[ -z "$prepare_pid" ] || kill -- "-$prepare_pid" 2>/dev/null' EXIT
 
+# The stages that use the project's cluster (tests/cluster) run before the kind stage, and that cluster, when this
+# run started it, is stopped after the last of them: the two clusters are never under load together on 2 cores.
+uses_cluster() { [ "$1" = integration ] || [ "$1" = molecule-local ]; }
+cluster_down_after() {
+    local stage=$1 later=0 s seen=0
+    for s in "${stages[@]}"; do
+        [ "$seen" = 1 ] && uses_cluster "$s" && later=1
+        [ "$s" = "$stage" ] && seen=1
+    done
+    if [ "$later" = 0 ] && [ "$cluster_was_up" = 0 ] && cluster_answers; then
+        run_stage cluster-down tests/cluster/down.sh
+    fi
+}
+
+# A Molecule scenario, its output in $output/molecule/<scenario>.log; the end of it on the console when it fails.
+# shellcheck disable=SC2317 # called through run_stage
+run_molecule() {
+    local scenario=$1 log=$output/molecule/$1.log rc
+    mkdir -p "$output/molecule"
+    echo "molecule: test -s $scenario (log: $log)"
+    molecule test -s "$scenario" >"$log" 2>&1
+    rc=$?
+    [ "$rc" = 0 ] || tail -n 60 "$log" | sed "s/^/    $scenario | /"
+    return "$rc"
+}
+
+# The kind scenario makes its own kind cluster (tests/cluster/kind-up.sh); afterwards kind-down.sh removes whatever is
+# left of it and stops the docker daemon when this run started it (docker stays installed).
+# shellcheck disable=SC2317 # called through run_stage
+kind_down() {
+    local args=(--name "${DOK_KIND_CLUSTER:-dok-molecule}")
+    [ "$docker_was_up" = 1 ] || args+=(--stop-docker)
+    tests/cluster/kind-down.sh "${args[@]}"
+}
+docker_was_up=0
+docker info >/dev/null 2>&1 && docker_was_up=1
+
 start_prepare
 for stage in "${stages[@]}"; do
     case "$stage" in
@@ -82,19 +120,25 @@ for stage in "${stages[@]}"; do
             if [ -f tests/integration/run.sh ]; then
                 wait_prepare
                 run_stage integration bash tests/integration/run.sh --all
-                if [ "$cluster_was_up" = 0 ] && cluster_answers; then
-                    run_stage cluster-down tests/cluster/down.sh
-                fi
+                cluster_down_after integration
             else
                 printf '\n===== integration: SKIPPED, tests/integration/run.sh is not in this checkout\n'
-                summary+=("$(printf '%-12s %-16s' integration SKIPPED)")
+                summary+=("$(printf '%-15s %-16s' integration SKIPPED)")
             fi
             ;;
-        *) echo "unknown stage '$stage'; stages: setup unit sanity lint yamllint argspecs changelog build integration" >&2; exit 2 ;;
+        molecule-local)
+            run_stage molecule-local run_molecule local
+            cluster_down_after molecule-local
+            ;;
+        molecule-kind)
+            run_stage molecule-kind run_molecule kind
+            run_stage kind-down kind_down
+            ;;
+        *) echo "unknown stage '$stage'; stages: $all_stages" >&2; exit 2 ;;
     esac
 done
 
 printf '\n===== summary\n'
 printf '%s\n' "${summary[@]}"
-printf '%-29s %6ss\n' total "$(($(date +%s) - started))"
+printf '%-32s %6ss\n' total "$(($(date +%s) - started))"
 exit "$failed"
