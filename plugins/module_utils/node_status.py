@@ -63,7 +63,7 @@ def node_status(ops, adapter, params):
         expected = ops.expected_nodes()
     start = ops.now()
     deadline = start + (params.get("wait_timeout") or 0)
-    polls, last, last_error = 0, None, None
+    polls, last, last_error, unmet = 0, None, None, []
     while True:
         polls += 1
         try:
@@ -75,8 +75,9 @@ def node_status(ops, adapter, params):
                 raise
             met, why, last_error = False, exc.msg, exc.msg
         if met:
-            last.update(changed=False, waited=round(ops.now() - start, 1), polls=polls)
+            last.update(changed=False, waited=round(ops.now() - start, 1), polls=polls, unmet_polls=unmet)
             return last
+        unmet.append("poll %d: %s" % (polls, why))
         if ops.now() >= deadline:
             summary = (last or {}).get("summary")
             raise WaitTimeout(
@@ -84,6 +85,6 @@ def node_status(ops, adapter, params):
                 "database logs, or raise wait_timeout." % (
                     params.get("wait_timeout"), polls, ops.describe(), wait_for,
                     "error" if last_error else "state", last_error or why),
-                summary=summary, nodes=(last or {}).get("nodes"), polls=polls,
+                summary=summary, nodes=(last or {}).get("nodes"), polls=polls, unmet_polls=unmet,
                 reasons=(summary or {}).get("reasons"))
         ops.sleep(params.get("poll_interval") or 5)

@@ -187,6 +187,14 @@ polls:
   returned: success
   type: int
   sample: 3
+unmet_polls:
+  description:
+    - Why each poll before the last did not meet O(wait_for) (the database's reasons or the error), in order.
+    - Empty when the first poll met it.
+  returned: success
+  type: list
+  elements: str
+  sample: ["poll 1: 2 of 3 nodes live; node 3 is not live"]
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule

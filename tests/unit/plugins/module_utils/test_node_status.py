@@ -116,6 +116,15 @@ def test_wait_polls_until_healthy_and_tolerates_errors_meanwhile():
     result = node_status(ops, Adapter(steps), params(wait_for="healthy"))
     assert result["polls"] == 4 and result["waited"] == 15
     assert result["summary"]["healthy"] is True
+    # Every poll that did not end the wait says why, so a caller can tell a needed poll from a wasted one.
+    assert len(result["unmet_polls"]) == 3
+    assert "connection refused" in result["unmet_polls"][1]
+    assert result["unmet_polls"][0].startswith("poll 1: ")
+
+
+def test_a_first_poll_that_meets_the_condition_lists_no_unmet_poll():
+    result = node_status(Ops(), Adapter([summary(3)]), params(wait_for="healthy"))
+    assert result["polls"] == 1 and result["unmet_polls"] == []
 
 
 def test_wait_timeout_carries_last_summary_and_reasons():
