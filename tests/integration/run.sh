@@ -166,6 +166,18 @@ inventory=$logdir/inventory.ini
 # What a killed run of a target left, all named after its namespace, would hand the next run a stale database: its
 # namespace, PVs, StorageClass and (toolkit) PV directories are removed before the target starts. Then a control-plane
 # component that stopped since the last target is restarted. Runs in the dispatcher, never beside itself.
+# Another target's namespace can start with this one's (dok-it-teardown, dok-it-teardown-crdb): a name of that
+# longer namespace is never swept for this target.
+of_other_target() {
+  local ns=$1 name=$2 d other
+  for d in "$targets_dir"/*/; do
+    other=dok-it${DOK_IT_NS_SUFFIX:-}-$(basename "$d" | tr _ -)
+    [ "$other" != "$ns" ] || continue
+    case "$other" in "$ns"-*) ;; *) continue ;; esac
+    case "$name" in "$other"|"$other"-*) return 0 ;; esac
+  done
+  return 1
+}
 prepare_target() {
   local ns=$1 d pv
   [ "$syntax" = 0 ] || return 0
@@ -174,6 +186,7 @@ prepare_target() {
     kubectl delete namespace "$ns" --wait=true --timeout=600s >/dev/null || true
   fi
   kubectl get pv -o name 2>/dev/null | grep "^persistentvolume/$ns-" | while read -r pv; do
+    of_other_target "$ns" "${pv#persistentvolume/}" && continue
     echo "    removing $pv, left by an interrupted run"
     kubectl delete "$pv" --wait=false >/dev/null || true
   done
@@ -181,6 +194,7 @@ prepare_target() {
   if [ "$DOK_CLUSTER" = toolkit ]; then
     for d in "$DOK_K8S_STATE"/node-*/pv/"$ns" "$DOK_K8S_STATE"/node-*/pv/"$ns"-*; do
       [ -e "$d" ] || continue
+      of_other_target "$ns" "$(basename "$d")" && continue
       echo "    removing $d, left by an interrupted run"
       if [ -d "$d" ] && mountpoint -q "$d"; then umount "$d" || umount -l "$d"; fi
       rm -rf -- "$d"
