@@ -116,17 +116,26 @@ def test_the_lookup_hides_what_it_does_not_need():
     assert info[0]["register"] == "__db_cluster_owners"
 
 
-@pytest.mark.parametrize("stage, objects", [
-    ("apply.yml", "__db_cluster_objects + __db_cluster_init_objects"),
-    ("init.yml", "__db_cluster_init_objects"),
-])
-def test_the_check_comes_before_anything_is_applied(stage, objects):
-    tasks = load_tasks(stage)
+def test_the_check_comes_before_anything_is_applied_by_init():
+    tasks = load_tasks("init.yml")
     check = [i for i, t in enumerate(tasks) if t.get("ansible.builtin.import_tasks") == "ownership.yml"]
     assert len(check) == 1
-    assert tasks[check[0]]["vars"]["_db_cluster_ownership_objects"].strip() == "{{ %s }}" % objects
+    assert tasks[check[0]]["vars"]["_db_cluster_ownership_objects"].strip() == "{{ __db_cluster_init_objects }}"
     applies = task_using(tasks, "kubernetes.core.k8s")
     assert applies and min(applies) > check[0]
+
+
+def test_the_check_of_every_object_comes_before_the_plan_reads_or_dry_runs_the_live_workloads():
+    main = [t.get("ansible.builtin.include_tasks", {}).get("file") for t in load_tasks("main.yml")]
+    assert main.index("owned.yml") < main.index("converge.yml") < main.index("apply.yml")
+    owned = load_tasks("owned.yml")
+    check = [i for i, t in enumerate(owned) if t.get("ansible.builtin.import_tasks") == "ownership.yml"]
+    assert len(check) == 1
+    assert owned[check[0]]["vars"]["_db_cluster_ownership_objects"].strip() == "{{ __db_cluster_owned_objects }}"
+    rendered = owned[0]["ansible.builtin.set_fact"]["__db_cluster_owned_objects"]
+    # the same manifests apply.yml and init.yml apply: the workloads and Services, then the init Job
+    assert "_db_cluster_manifests[_db_cluster_family]" in rendered
+    assert "_db_cluster_init_manifests[_db_cluster_family]" in rendered
 
 
 def test_every_applied_object_comes_from_the_checked_lists():
