@@ -18,10 +18,6 @@ from ansible.template import Templar, trust_as_template
 
 from .db_cluster_render import CASES, K8S_VERSIONS, PASSWORD, USER_PASSWORD, ROOT, render_case
 
-try:
-    import kubernetes_validate
-except ImportError:
-    kubernetes_validate = None
 
 ENGINE_CLIENT = {"cockroachdb": "cockroach", "kaiwudb": "kwbase", "cassandra": "cqlsh", "mariadb": "mariadb",
                  "mysql": "mysql"}
@@ -62,14 +58,6 @@ def shell_pod(case, **overrides):
 
 def evaluate(templar, expression):
     return templar.template(trust_as_template("{{ %s }}" % expression))
-
-
-@pytest.fixture(name="validator")
-def fixture_validator():
-    if kubernetes_validate is None:
-        pytest.fail("the Kubernetes schema tests need kubernetes-validate, which requirements-dev.txt pins: "
-                    "run `make setup` (or pip install -r requirements-dev.txt) and run the tests again")
-    return kubernetes_validate
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)

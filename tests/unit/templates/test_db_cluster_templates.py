@@ -18,20 +18,6 @@ from ansible.template import trust_as_template
 from .db_cluster_render import (CASES, K8S_VERSIONS, PASSWORD, USER_PASSWORD, by_kind, load_tasks, one, pod_spec, render,
                                 render_case)
 
-try:
-    import kubernetes_validate
-except ImportError:
-    kubernetes_validate = None
-
-
-@pytest.fixture(name="validator")
-def fixture_validator():
-    """kubernetes-validate for the schema tests only; it is pinned in requirements-dev.txt, so missing is a failure."""
-    if kubernetes_validate is None:
-        pytest.fail("the Kubernetes schema tests need kubernetes-validate, which requirements-dev.txt pins: "
-                    "run `make setup` (or pip install -r requirements-dev.txt) and run the tests again")
-    return kubernetes_validate
-
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
 @pytest.mark.parametrize("case", sorted(CASES))
