@@ -15,11 +15,8 @@ while [ $# -gt 0 ]; do
     *) echo "kind-down.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-toolkit=${DOK_KIND_TOOLKIT:-$(cd "$repo/.." && pwd)/shared/kind}
-cache=${DOK_KIND_CACHE:-/var/cache/dok-kind}
-kubeconfig=$repo/tests/output/kind-$name.kubeconfig
+# shellcheck source=tests/cluster/kind-lib.sh
+. "$(dirname "$0")/kind-lib.sh"
 
 if [ -x "$toolkit/kind-down.sh" ]; then
   KUBECONFIG=$kubeconfig "$toolkit/kind-down.sh" --name "$name" --cache "$cache" "${stop_docker[@]+"${stop_docker[@]}"}"

@@ -23,11 +23,8 @@ while [ $# -gt 0 ]; do
     *) echo "kind-up.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-toolkit=${DOK_KIND_TOOLKIT:-$(cd "$repo/.." && pwd)/shared/kind}
-cache=${DOK_KIND_CACHE:-/var/cache/dok-kind}
-kubeconfig=$repo/tests/output/kind-$name.kubeconfig
+# shellcheck source=tests/cluster/kind-lib.sh
+. "$(dirname "$0")/kind-lib.sh"
 log() { printf '%s kind: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf 'kind-up.sh: %s\n' "$*" >&2; exit 1; }
 
