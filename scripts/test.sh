@@ -143,5 +143,12 @@ done
 
 printf '\n===== summary\n'
 printf '%s\n' "${summary[@]}"
+# the targets that failed, named here because a CI log is often read from its tail
+while read -r result; do
+    read -r outcome _ <"$result" || outcome=failed
+    [ "$outcome" = passed ] && continue
+    printf '  failed target: %s (log: %s)\n' "$(basename "$result" .result)" "${result%.result}.log"
+    grep -E 'fatal: |FAILED! =>' "${result%.result}.log" 2>/dev/null | tail -n 1 | cut -c 1-600 | sed 's/^/    /'
+done < <(find "$output/integration" -maxdepth 1 -name '*.result' -newermt "@$started" 2>/dev/null | sort)
 printf '%-32s %6ss\n' total "$(($(date +%s) - started))"
 exit "$failed"

@@ -85,7 +85,7 @@ if [ "$list_images" = 1 ]; then [ ${#wanted[@]} -eq 0 ] || printf '%s\n' "${want
 mkdir -p "$logdir"
 declare -A result seconds reason
 summary() {
-  local passed=0 failed=0 skipped=0 bad_skip=0 t
+  local passed=0 failed=0 skipped=0 bad_skip=0 t failed_names=()
   echo
   printf '%-28s %-8s %8s\n' target result seconds
   for t in "${unproven[@]+"${unproven[@]}"}"; do
@@ -96,10 +96,12 @@ summary() {
     case "${result[$t]:-}" in
       passed) passed=$((passed + 1)) ;;
       skipped) skipped=$((skipped + 1)); [ "${reason[$t]}" = "$NO_CLUSTER_REASON" ] || bad_skip=1 ;;
-      *) failed=$((failed + 1)) ;;
+      *) failed=$((failed + 1)); failed_names+=("$t") ;;
     esac
   done
   echo
+  # the last lines name what failed, so that a log cut to its tail still says which target to look at
+  for t in "${failed_names[@]+"${failed_names[@]}"}"; do echo "FAILED $t (log: ${logdir#"$repo"/}/$t.log)"; done
   if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
   [ "$failed" -eq 0 ] && [ "$bad_skip" -eq 0 ]
 }
