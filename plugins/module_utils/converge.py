@@ -13,7 +13,8 @@ rolling_upgrade role for an image or another pod template change, the scale role
 {storage, storage_class}}), ``pods`` ([{name, ordinal, image, revision, ready}]), ``decommissioning`` (members
 the database reports leaving). ``desired``: ``kind``, ``image``, ``replicas``, ``template_hash`` (of the pod
 template the apply would leave, image aside) and ``claims``. ``options``: ``allow_downgrade``,
-``engine_allows_downgrade``, ``confirm_scale_down``.
+``engine_allows_downgrade``, ``confirm_scale_down``. Claim sizes compare as quantities (``1Gi`` equals ``1024Mi``);
+a size that is not a quantity is refused, never guessed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +26,7 @@ import json
 import re
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
+from ansible_collections.dok.databases.plugins.module_utils.quantity import QuantityError, describe, parse_quantity
 
 DEPLOY, FINISH_ROLLOUT, UPGRADE, DOWNGRADE, ROLLOUT = "deploy", "finish_rollout", "upgrade", "downgrade", "rollout"
 SCALE_UP, SCALE_DOWN, FINISH_SCALE = "scale_up", "scale_down", "finish_scale"
@@ -154,6 +156,40 @@ def desired_state(rendered, applied, container):
             "template_hash": template_hash(applied_template, container) if applied_template else ""}
 
 
+def _claim_refusals(name, claim, have, want):
+    """Refusals for one claim template: its size is compared as a quantity (1Gi == 1024Mi), its class as text."""
+    refusals = []
+    field = "spec.volumeClaimTemplates[%s].spec.resources.requests.storage" % claim
+    try:
+        have_size = parse_quantity(have.get("storage", ""), "the live %s of %s" % (field, name))
+        want_size = parse_quantity(want.get("storage", ""), "the inventory's %s of %s (dok_storage_size)" % (
+            field, name))
+    except QuantityError as exc:
+        refusals.append("%s: %s" % (name, exc.msg))
+    else:
+        sizes = "%s is %s live and %s in the inventory" % (field, describe(have["storage"]), describe(want["storage"]))
+        if want_size > have_size:
+            refusals.append(
+                "%s: %s; a StatefulSet's claim templates are immutable, so the converge does not grow them. To "
+                "grow the volumes: expand each claim (kubectl patch pvc <claim> -p "
+                "'{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"%s\"}}}}') where its StorageClass has "
+                "allowVolumeExpansion: true, then recreate the StatefulSet around the kept claims (kubectl delete "
+                "sts %s --cascade=orphan) and rerun; or keep the live size in the inventory." % (
+                    name, sizes, want["storage"], name))
+        elif want_size < have_size:
+            refusals.append(
+                "%s: %s; claims cannot shrink and the claim template is immutable. Keep the live size (%s) in the "
+                "inventory; a smaller volume means a new cluster restored from a backup." % (
+                    name, sizes, have["storage"]))
+    path = "spec.volumeClaimTemplates[%s].spec.storageClassName" % claim
+    if want.get("storage_class", "") != have.get("storage_class", ""):
+        refusals.append(
+            "%s: %s is %r live and %r in the inventory; a StatefulSet's claim templates are immutable and a "
+            "claim's class never changes. Keep the live value, or move the data by backup and restore into a new "
+            "cluster." % (name, path, have.get("storage_class", ""), want.get("storage_class", "")))
+    return refusals
+
+
 def _pods_high_to_low(name, replicas):
     return ["%s-%d" % (name, ordinal) for ordinal in range(replicas - 1, -1, -1)]
 
@@ -193,17 +229,8 @@ def plan(live, desired, options=None):
             "backup and restore into a new cluster." % (name, kind, desired["kind"]))
     for claim, want in sorted((desired.get("claims") or {}).items()):
         have = (live.get("claims") or {}).get(claim)
-        if have is None:
-            continue
-        for field, path in (("storage", "spec.resources.requests.storage"),
-                            ("storage_class", "spec.storageClassName")):
-            if want.get(field, "") != have.get(field, ""):
-                refusals.append(
-                    "%s: spec.volumeClaimTemplates[%s].%s is %r live and %r in the inventory; a StatefulSet's "
-                    "claim templates are immutable. Keep the live value; to grow the volumes, expand each claim "
-                    "(kubectl patch pvc) where its StorageClass allows volume expansion, then recreate the "
-                    "StatefulSet around the kept claims (kubectl delete sts %s --cascade=orphan) and rerun." % (
-                        name, claim, path, have.get(field, ""), want.get(field, ""), name))
+        if have is not None:
+            refusals.extend(_claim_refusals(name, claim, have, want))
 
     behind = _rollout_state(live)
     rollout_half_done = bool(behind)

@@ -248,3 +248,36 @@ def test_desired_state_takes_the_template_from_the_dry_run():
 def test_live_state_leaves_out_pods_of_another_statefulset():
     other = {"metadata": {"name": "db-rack2-0"}, "spec": {"containers": []}, "status": {}}
     assert [p["name"] for p in live(sts(), [pod(0), other])["pods"]] == ["db-0"]
+
+
+STORAGE_PATH = "spec.volumeClaimTemplates[datadir].spec.resources.requests.storage"
+
+
+@pytest.mark.parametrize("have, want", [("1Gi", "1024Mi"), ("2Gi", "2147483648"), ("1G", "1e9"), ("10Gi", "10Gi")])
+def test_equal_storage_in_other_words_plans_nothing(have, want):
+    result = plan(live(sts(storage=have)), desired(storage=want), {})
+    assert result == {"changed": False, "steps": [], "planned": [], "refusals": []}
+
+
+def test_larger_storage_is_refused_with_the_expansion_procedure():
+    result = plan(live(sts(storage="10G")), desired(storage="10Gi"), {})
+    assert actions(result) == [] and len(result["refusals"]) == 1, result
+    message = result["refusals"][0]
+    for part in (STORAGE_PATH, "'10G' (10000000000 bytes) live", "'10Gi' (10737418240 bytes) in the inventory",
+                 "allowVolumeExpansion", "immutable", "kubectl patch pvc", "--cascade=orphan"):
+        assert part in message, (part, message)
+
+
+def test_smaller_storage_is_refused_because_claims_cannot_shrink():
+    result = plan(live(sts(storage="10Gi")), desired(storage="10G"), {})
+    assert actions(result) == [] and len(result["refusals"]) == 1, result
+    message = result["refusals"][0]
+    assert STORAGE_PATH in message and "cannot shrink" in message and "'10Gi' (10737418240 bytes)" in message
+    assert "allowVolumeExpansion" not in message
+
+
+@pytest.mark.parametrize("have, want, bad", [("2Gi", "2 GB", "2 GB"), ("2Gi", "2gb", "2gb"), ("", "2Gi", "")])
+def test_a_storage_that_is_not_a_quantity_is_refused_naming_it(have, want, bad):
+    result = plan(live(sts(storage=have)), desired(storage=want), {})
+    assert actions(result) == [] and len(result["refusals"]) == 1, result
+    assert STORAGE_PATH in result["refusals"][0] and repr(bad) in result["refusals"][0]

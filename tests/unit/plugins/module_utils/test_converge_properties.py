@@ -117,3 +117,31 @@ def test_version_order_is_antisymmetric_and_refuses_rather_than_guess(a, b):
         assert parse_version(a)[0] == parse_version(b)[0] and parse_version(a)[1] != parse_version(b)[1]
         return
     assert compare_versions(b, a) == -forward
+
+
+storage_forms = st.sampled_from([
+    (2 ** 31, ["2Gi", "2048Mi", "2097152Ki", "2147483648", "2.147483648G", "2147483648e0"]),
+    (2 * 10 ** 9, ["2G", "2000M", "2e9", "2000000k", "2000000000", "0.002T"]),
+    (4 * 2 ** 30, ["4Gi", "4096Mi", "0.00390625Ti"]),
+    (10 ** 9, ["1G", "1e9", "1000M"]),
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(storage_forms, storage_forms, st.data())
+def test_storage_refusals_follow_the_byte_counts_not_the_text(have, want, data):
+    have_text, want_text = data.draw(st.sampled_from(have[1])), data.draw(st.sampled_from(want[1]))
+    claims = {"datadir": {"storage": have_text, "storage_class": "local"}}
+    live = {"exists": True, "managed": True, "kind": "StatefulSet", "name": NAME, "image": "dok.test/db:1.0",
+            "replicas": 1, "partition": 0, "update_revision": "r2", "template_hash": "h1", "claims": claims,
+            "pods": [{"name": NAME + "-0", "ordinal": 0, "ready": True, "image": "dok.test/db:1.0", "revision": "r2"}],
+            "decommissioning": []}
+    desired = {"kind": "StatefulSet", "image": "dok.test/db:1.0", "replicas": 1, "template_hash": "h1",
+               "claims": {"datadir": {"storage": want_text, "storage_class": "local"}}}
+    refusals = plan(live, desired, {})["refusals"]
+    if want[0] == have[0]:
+        assert refusals == []
+    elif want[0] > have[0]:
+        assert len(refusals) == 1 and "allowVolumeExpansion" in refusals[0]
+    else:
+        assert len(refusals) == 1 and "cannot shrink" in refusals[0]
