@@ -3,12 +3,13 @@ import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.engines import get_engine
 from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult
-from ansible_collections.dok.databases.plugins.module_utils.engines.mariadb import ENGINE_FACTS
+from ansible_collections.dok.databases.plugins.module_utils.engines.mariadb import ENGINE_FACTS, MARK
 from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError
 
 PODS = [{"name": "db-0", "ordinal": 0, "ready": True}]
-ALIVE = CommandResult(0, "mysqld is alive\n", "")
-PROBE_OK = CommandResult(0, "8.4.6\t0\n1\n", "")
+# What the status script prints when mysqladmin answers and the probe writes (its layout: mariadb.STATUS_SCRIPT).
+STATUS_OK = CommandResult(0, "{0} ping 0\nmysqld is alive\n{0} probe 0\n8.4.6\t0\n1\n{0} end\n".format(MARK),
+                          "{0} ping\n\n{0} probe\n\n{0} end\n".format(MARK))
 
 
 def binary_of(argv):
@@ -56,16 +57,17 @@ def test_an_explicit_binary_still_wins_and_brings_its_client(binary, client):
     assert binary_of(adapter.ping_argv()) == binary and binary_of(adapter.probe_argv()) == client
 
 
-def test_mysql_status_runs_mysqladmin_then_mysql_and_reports_mysql():
+def test_mysql_status_runs_mysqladmin_then_mysql_in_one_exec_and_reports_mysql():
     calls = []
 
     def run(pod, argv, timeout=None):
         calls.append(list(argv))
-        return ALIVE if "ping" in argv else PROBE_OK
+        return STATUS_OK
 
     adapter = get_engine("mysql", {})
     nodes = adapter.status(run, "db-0", PODS)
-    assert [binary_of(argv) for argv in calls] == ["mysqladmin", "mysql"]
+    assert len(calls) == 1 and calls[0][4:6] == ["mysqladmin", "mysql"]
+    assert '"${MYSQL_ROOT_PASSWORD}"' in calls[0][2] and calls[0][7:] == ["--user=root"]
     assert (nodes[0]["is_live"], nodes[0]["is_available"], nodes[0]["version"]) == (True, True, "8.4.6")
     down = dict(nodes[0], is_live=False, is_available=False, error="x")
     assert adapter.summarize([down])["reasons"][0].startswith("MySQL in pod db-0 does not answer")
