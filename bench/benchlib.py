@@ -48,6 +48,46 @@ def run(argv, timeout=900, check=True, env=None, stdin=None):
     return proc.stdout, proc.stderr, took
 
 
+def peak_rss_kb(pid):
+    """VmHWM (peak resident set) of a live process from /proc, in KiB; 0 once it has exited."""
+    try:
+        with open("/proc/%d/status" % pid, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_measured(argv, timeout=900, env=None):
+    """(stdout, stderr, seconds, memory) of argv. memory: the process's own peak RSS (VmHWM from /proc, sampled
+    every 0.1 s until it exits, so a growth in its last 0.1 s is missed) and the peak RSS of the largest process of
+    its tree (ru_maxrss from wait4: it and every descendant it waited for), both in MiB."""
+    start = time.time()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err,  # pylint: disable=consider-using-with
+                                env=dict(os.environ, **(env or {})))
+        own = 0
+        while True:
+            own = max(own, peak_rss_kb(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.time() - start > timeout:
+                proc.kill()
+                proc.wait()
+                raise BenchError("%s did not finish within %d s" % (" ".join(argv), timeout))
+            time.sleep(0.1)
+        took = time.time() - start
+        out.seek(0)
+        err.seek(0)
+        memory = {"process_peak_rss_mib": round(own / 1024.0, 1),
+                  "tree_peak_rss_mib": round(usage.ru_maxrss / 1024.0, 1)}
+        return out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), took, memory
+
+
 def kubectl(*args, **kwargs):
     return run(["kubectl"] + list(args), **kwargs)
 
@@ -130,7 +170,7 @@ class Playbook(object):
                "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
                "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_LOCALHOST_WARNING": "0",
                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0", "ANSIBLE_DEPRECATION_WARNINGS": "0"}
-        out, err, took = run(argv, timeout=timeout, check=False, env=env)
+        out, err, took, memory = run_measured(argv, timeout=timeout, env=env)
         try:
             report = json.loads(out[out.index('{"tasks"'):].splitlines()[0])
         except ValueError as exc:
@@ -145,7 +185,7 @@ class Playbook(object):
                 failed.append((task["name"], task["result"].get("msg")))
         if failed:
             raise BenchError("playbook %s failed: %s" % (path, json.dumps(failed)[:3000]))
-        return {"seconds": took, "tasks": tasks_done}
+        return {"seconds": took, "tasks": tasks_done, "memory": memory}
 
 
 def task_result(play_run, name):

@@ -15,6 +15,7 @@ A third deployment (unless --no-previous) is the role's manifest as it was befor
 from __future__ import absolute_import, division, print_function
 
 import json
+import re
 import secrets
 import string
 import threading
@@ -84,6 +85,7 @@ class Side(object):
         self.password = password
         self.restarts = 0
         self.lock_waits = 0
+        self.disrupted_at = None
 
     def pod(self):
         return wait_ready_pod(self.namespace, self.selector, timeout=600)
@@ -176,7 +178,7 @@ def kill_server(side):
     cid = status["containerID"].split("://", 1)[1]
     sock = "/run/dokc/node-%s/containerd.sock" % pod["spec"]["nodeName"].rsplit("-", 1)[-1]
     restarts = status.get("restartCount", 0)
-    t = time.time()
+    t = side.disrupted_at = time.time()
     run(["ctr", "-a", sock, "-n", "k8s.io", "task", "kill", "-s", "SIGKILL", cid])
     gap, failed, err = wait_recovered(side, t, min_restarts=restarts + 1)
     return gap, failed, err, None
@@ -190,7 +192,7 @@ def delete_pod(side):
         timing["seconds"] = kubectl("delete", "pod", "-n", side.namespace, pod["metadata"]["name"],
                                     "--timeout=300s", timeout=330)[2]
 
-    t = time.time()
+    t = side.disrupted_at = time.time()
     thread = threading.Thread(target=call)
     thread.start()
     gap, failed, err = wait_recovered(side, t, old_uid=pod["metadata"]["uid"])
@@ -255,6 +257,15 @@ def deploy_seed(play, node):
     return side
 
 
+def save_probes(path, sides, disruptions):
+    """Every probe of every side and when each disruption hit, for bench/pictures.py's timeline."""
+    data = {"probe_every_ms": int(PROBE_EVERY * 1000), "disruptions": disruptions,
+            "sides": [{"key": side.key, "probes": [[t0, t1, ok] for t0, t1, ok, dummy in side.probe_lines()]}
+                      for side in sides]}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--node", default="dok-node-1", help="node of both databases (local PVs)")
@@ -273,9 +284,10 @@ def main():
     cleanup(PREFIX)
     play = Playbook(workdir())
     password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
+    sides, disruptions = [], []
     try:
         log("deploying MariaDB with the db_cluster role and with seed 004's manifest on %s" % args.node)
-        sides = [deploy_ours(play, args.node, password)]
+        sides.append(deploy_ours(play, args.node, password))
         if args.previous:
             sides.append(deploy_previous(play, args.node, password))
         sides.append(deploy_seed(play, args.node))
@@ -288,6 +300,7 @@ def main():
                     time.sleep(5)
                     log("rep %d/%d: %s on %s" % (rep + 1, args.n, mode, side.key))
                     gap, failed, err, delete_seconds = action(side)
+                    disruptions.append({"side": side.key, "mode": mode, "rep": rep, "at": side.disrupted_at})
                     if side.key == "previous":
                         res.add(case + PREVIOUS_CASE, "ours", gap)
                         if delete_seconds is not None:
@@ -313,6 +326,9 @@ def main():
                          % (args.probe_node, PROBE_EVERY * 1000))
         res.save()
     finally:
+        if args.out and disruptions:
+            # The probe logs live in the probe pods: read them before the cleanup deletes the namespaces.
+            save_probes(re.sub(r"\.json$", "", args.out) + ".probes.json", sides, disruptions)
         if not args.keep:
             cleanup(PREFIX)
     print(json.dumps(res.rows))

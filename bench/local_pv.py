@@ -67,9 +67,11 @@ def ours(play, res, label, prefix, volumes, check_plan=False):
         add_play(res, "%s: plan (check mode)" % label, run, expect_changed=True)
         if pv_count(prefix):
             raise BenchError("check mode created PVs")
-    add_play(res, "%s: create" % label, play.run([task]), expect_changed=True)
-    add_play(res, "%s: no-op rerun" % label, play.run([task]), expect_changed=False)
-    add_play(res, "%s: delete" % label, play.run([local_pv_task(prefix, volumes, "absent")]), expect_changed=True)
+    runs = [play.run([task]), play.run([task]), play.run([local_pv_task(prefix, volumes, "absent")])]
+    add_play(res, "%s: create" % label, runs[0], expect_changed=True)
+    add_play(res, "%s: no-op rerun" % label, runs[1], expect_changed=False)
+    add_play(res, "%s: delete" % label, runs[2], expect_changed=True)
+    add_memory(res, label, runs)
 
 
 def add_play(res, case, run, expect_changed):
@@ -79,6 +81,14 @@ def add_play(res, case, run, expect_changed):
                          % (case, result.get("changed"), expect_changed))
     res.add(case, "ours", run["seconds"])
     res.add(case + " [task only]", "ours", run["tasks"][-1]["seconds"])
+
+
+def add_memory(res, label, runs):
+    """The ansible-playbook controller's peak RSS over create, no-op rerun and delete (one sample per repetition)."""
+    case = "%s: peak RSS of ansible-playbook, MiB" % label
+    res.add(case, "ours", max(r["memory"]["process_peak_rss_mib"] for r in runs), unit="MiB")
+    res.row(case)["extra"].setdefault("largest_process_of_the_tree_mib", []).append(
+        max(r["memory"]["tree_peak_rss_mib"] for r in runs))
 
 
 def pv_count(prefix):

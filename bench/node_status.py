@@ -5,14 +5,19 @@
 
 Ours is one ``ansible-playbook`` run with one db_node_status task (wall time), and the task's own time inside the play.
 The baseline replays, with ``kubectl exec``, exactly the commands the module reports it ran (``command``), one after
-the other: MariaDB's status is a ping and a read/write probe (two execs), Cassandra's is ``nodetool status``.
+the other: MariaDB's status is a ping and a read/write probe in one exec, Cassandra's is ``nodetool status``.
+Then --n more runs measure memory: the module process's peak RSS (ru_maxrss of RUSAGE_CHILDREN in an interpreter
+wrapper that runs the module, set as the task's ansible_python_interpreter) and the ansible-playbook controller's
+(VmHWM from /proc, see benchlib.run_measured). Apart from the timed runs, so the wrapper costs them nothing.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import json
+import os
 import secrets
 import string
+import sys
 
 from benchlib import BenchError, Playbook, Results, cleanup, kubectl, log, parser, toolkit_cluster, run_main, workdir
 
@@ -25,6 +30,42 @@ def status_task(engine, namespace, statefulset, extra=None):
     args = {"engine": engine, "namespace": namespace, "statefulset": statefulset}
     args.update(extra or {})
     return {"name": "Read the node status", "dok.databases.db_node_status": args, "register": "bench_status"}
+
+
+WRAPPER = """#!%(python)s
+import resource, subprocess, sys
+rc = subprocess.call([%(python)r] + sys.argv[1:])
+with open(%(out)r, "a") as f:
+    f.write("%%d\\n" %% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc)
+"""
+
+
+def interpreter_wrapper(directory):
+    """(path of a python that records its child's peak RSS in KiB, path of the file it appends to)."""
+    path, out = os.path.join(directory, "rss-python"), os.path.join(directory, "rss-python.kb")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(WRAPPER % {"python": sys.executable, "out": out})
+    os.chmod(path, 0o755)
+    return path, out
+
+
+def measure_memory(res, label, task, n, play):
+    """n runs of the task under the wrapper: the module's and the controller's peak RSS."""
+    wrapper, out = interpreter_wrapper(play.workdir)
+    task = dict(task, vars={"ansible_python_interpreter": wrapper})
+    for rep in range(n):
+        log("%s: memory run %d/%d" % (label, rep + 1, n))
+        if os.path.exists(out):
+            os.unlink(out)
+        run = play.run([task])
+        with open(out, encoding="utf-8") as f:
+            module_kb = [int(line) for line in f if line.strip()]
+        if len(module_kb) != 1:
+            raise BenchError("the interpreter wrapper ran %d processes for one db_node_status task" % len(module_kb))
+        res.add(label + ": peak RSS of the module process, MiB", "ours", module_kb[0] / 1024.0, unit="MiB")
+        res.add(label + ": peak RSS of ansible-playbook, MiB", "ours", run["memory"]["process_peak_rss_mib"],
+                unit="MiB")
 
 
 def measure(res, engine, namespace, statefulset, n, play, label=None, extra=None):
@@ -70,8 +111,11 @@ def main():
         side = deploy_ours(play, args.node, password, namespace=PREFIX + "mariadb", name="st")
         side.pod()
         measure(res, "mariadb", side.namespace, "st", args.n, play)
+        measure_memory(res, "db_node_status mariadb", status_task("mariadb", side.namespace, "st"), args.n, play)
         res.notes.append("ours = ansible-playbook wall time (one task); [task only] = the db_node_status task inside "
                          "the play; baseline = kubectl exec of the same command(s)")
+        res.notes.append("peak RSS: the module process = ru_maxrss of RUSAGE_CHILDREN in an interpreter wrapper "
+                         "around it; ansible-playbook = VmHWM of its own process from /proc, sampled every 0.1 s")
         res.save()
     finally:
         if not args.keep:

@@ -4,7 +4,8 @@
 # PAIR: failover node_status local_pv scale rolling_upgrade (default: all, in that order).
 # -n N: repetitions per side (default 5; the Cassandra upgrade runs once unless -n is given); --quick: N=1, smaller
 # local_pv count and fake node sizes, for a smoke run. The table is also written as JSON to bench/results/<UTC time>.json
-# (or --out), each pair's raw samples next to it (<name>.parts/). Each pair cleans up what it created (names start with
+# (or --out), each pair's raw samples next to it (<name>.parts/), and pictures next to it (pictures.py): <name>.failover.png
+# (probe timeline) and <name>.growth.png (scale pair). Each pair cleans up what it created (names start with
 # dok-bench-). Never part of the tests; nothing here asserts a duration.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     -n) n=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     *)
       case " ${all_pairs[*]} " in *" $1 "*) pairs+=("$1") ;; *)
@@ -94,4 +95,9 @@ for p in "${pairs[@]}"; do
   fi
 done
 "$py" "$here/report.py" --json "$out" --meta "$parts/meta.json" "${parts_list[@]}"
+if "$py" -c "import matplotlib" 2>/dev/null; then
+  "$py" "$here/pictures.py" --results "$out" --probes "$parts/failover.probes.json" || status=1
+else
+  log "no pictures: matplotlib is not importable by $py (make setup installs it from requirements-dev.txt)"
+fi
 exit "$status"
