@@ -23,7 +23,17 @@ def converge_plan(workload, pods, container, rendered, applied=None, options=Non
     result["text"] = converge.plan_text(result)
     result["template_changed"] = bool(live.get("exists") and desired["template_hash"]
                                       and desired["template_hash"] != live["template_hash"])
+    result["drift"] = converge.drift(live, desired, result)
     return result
+
+
+def converge_drift(plans, nodes=None):
+    """The drift of every workload's plan, then the members db_node_status lists against the StatefulSets."""
+    try:
+        items = [item for p in plans or [] for item in p.get("drift") or []]
+        return items + converge.member_drift([p.get("live") or {} for p in plans or []], nodes)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise AnsibleFilterError("converge_drift could not read the plans or the member list: %s" % exc)
 
 
 def pod_template_hash(template, container):
@@ -32,4 +42,5 @@ def pod_template_hash(template, container):
 
 class FilterModule(object):
     def filters(self):
-        return {"converge_plan": converge_plan, "pod_template_hash": pod_template_hash}
+        return {"converge_plan": converge_plan, "converge_drift": converge_drift,
+                "pod_template_hash": pod_template_hash}

@@ -325,3 +325,126 @@ def plan_text(result):
     if result["refusals"]:
         return ["refused: " + r for r in result["refusals"]]
     return [s["text"] for s in result["steps"]] or ["nothing to do: the live cluster matches the inventory"]
+
+
+_DRIFT_STEPS = {"image": (UPGRADE, DOWNGRADE), "replicas": (SCALE_UP, SCALE_DOWN), "pod_template": (ROLLOUT,),
+                "rollout": (FINISH_ROLLOUT,), "scale": (FINISH_SCALE,), "workload": (DEPLOY,)}
+
+
+def _drift_item(name, field, have, want, action, text):
+    return {"workload": name, "field": field, "live": have, "inventory": want, "action": action,
+            "text": "%s: %s" % (name, text)}
+
+
+def _what_site_does(result, field):
+    """The planned step for a field (``upgrade``, text) or ``refused``: every refusal stops the whole run."""
+    for step in result.get("planned") or []:
+        if step["action"] in _DRIFT_STEPS.get(field, ()) and not result.get("refusals"):
+            return step["action"], "site.yml: %s" % step["action"].replace("_", " ") + (
+                ", gated" if step["via"] == "rolling_upgrade" else ", add %s" % ", ".join(step["pods"])
+                if step["action"] == SCALE_UP else "")
+    return "refused", "site.yml refuses it (run it in check mode for why)"
+
+
+def _same_claim_value(key, have, want):
+    if key != "storage":
+        return have == want
+    try:
+        return parse_quantity(have) == parse_quantity(want)
+    except QuantityError:
+        return False
+
+
+def drift(live, desired, result):
+    """Where the live workload differs from the inventory, one item per field, from the same plan() result the
+    converge runs: [{workload, field, live, inventory, action (the planned step or 'refused'), text}]."""
+    name = live.get("name") or desired.get("name", "")
+    items = []
+    if not live.get("exists"):
+        action, does = _what_site_does(result, "workload")
+        return [_drift_item(name, "workload", "absent", desired.get("image", ""), action,
+                            "absent live, %s replica(s) of %s in the inventory; %s" % (
+                                desired.get("replicas"), desired.get("image", ""), does))]
+    if not live.get("managed"):
+        return [_drift_item(name, "ownership", "unmanaged", "dok.databases", "refused",
+                            "exists without the label app.kubernetes.io/managed-by=dok.databases; never adopted")]
+    if desired.get("kind") and desired["kind"] != live.get("kind"):
+        items.append(_drift_item(name, "kind", live.get("kind"), desired["kind"], "refused",
+                                 "kind %s live, %s in the inventory; site.yml refuses it (immutable)" % (
+                                     live.get("kind"), desired["kind"])))
+    behind = _rollout_state(live)
+    if behind:
+        action, does = _what_site_does(result, "rollout")
+        items.append(_drift_item(name, "rollout", ", ".join(behind), live.get("image", ""), action,
+                                 "rollout to %s half done, still on the old revision: %s; %s" % (
+                                     live.get("image", ""), ", ".join(behind), does)))
+    for field, have, want in (("image", live.get("image", ""), desired.get("image", "")),
+                              ("replicas", int(live.get("replicas") or 0), int(desired.get("replicas") or 0))):
+        if have != want:
+            action, does = _what_site_does(result, field)
+            items.append(_drift_item(name, field, have, want, action, "%s %s live, %s in the inventory; %s" % (
+                field, have, want, does)))
+    if desired.get("template_hash") and desired["template_hash"] != live.get("template_hash"):
+        action, does = _what_site_does(result, "pod_template")
+        if action == "refused" and any(i["field"] == "image" and i["action"] != "refused" for i in items):
+            action, does = "with_image", "site.yml: rolled out with the image change, gated"
+        items.append(_drift_item(name, "pod_template", live.get("template_hash", "")[:12],
+                                 desired["template_hash"][:12], action,
+                                 "pod template (image aside: resources, probes, configuration) differs from the "
+                                 "inventory; %s" % does))
+    for claim, want in sorted((desired.get("claims") or {}).items()):
+        have = (live.get("claims") or {}).get(claim)
+        if have is None:
+            continue
+        for field, key in (("storage", "storage"), ("storageClassName", "storage_class")):
+            if _same_claim_value(key, have.get(key, ""), want.get(key, "")):
+                continue
+            items.append(_drift_item(name, "volumeClaimTemplates[%s].%s" % (claim, field), have.get(key, ""),
+                                     want.get(key, ""), "refused",
+                                     "volumeClaimTemplates[%s].%s %r live, %r in the inventory; site.yml refuses "
+                                     "it (claim templates are immutable)" % (
+                                         claim, field, have.get(key, ""), want.get(key, ""))))
+    return items
+
+
+def member_drift(lives, nodes):
+    """Members the database lists that the StatefulSets do not have, members it reports dead or leaving, and pods
+    it does not list. ``lives``: the live_state() of each workload of the cluster; ``nodes``: db_node_status's
+    normalized node records. A member that finished decommissioning is history, not drift."""
+    lives = [w for w in lives or [] if w.get("exists") and w.get("managed")]
+    if nodes is None or not lives:
+        return []
+    sets = [w for w in lives if w.get("kind", "StatefulSet") == "StatefulSet"]
+    expected = {}
+    for workload in sets:
+        for ordinal in range(int(workload.get("replicas") or 0)):
+            expected["%s-%d" % (workload["name"], ordinal)] = workload
+    items, listed = [], set()
+    for node in nodes:
+        if node.get("membership") == "decommissioned":
+            continue
+        pod = node.get("pod") or ""
+        label = "node %s (%s)" % (node.get("id"), pod or node.get("address") or "no address")
+        owner = expected.get(pod) or (lives[0] if not sets else None)
+        if sets and pod not in expected:
+            replicas = ", ".join("%s has %s replicas" % (w["name"], w.get("replicas")) for w in sets)
+            items.append(_drift_item(
+                sets[0]["name"], "member", pod or node.get("address") or "", "", "none",
+                "the database lists %s as a member, but no pod of the StatefulSet is behind it (%s): decommission "
+                "it (db_decommission) or scale back to include it" % (label, replicas)))
+            continue
+        listed.add(pod)
+        if node.get("is_decommissioning") or node.get("membership") == "decommissioning":
+            items.append(_drift_item(owner["name"], "member", pod, "", "none",
+                                     "the database reports %s decommissioning: an earlier scale-down is half done; "
+                                     "finish it with the scale-down confirmation" % label))
+        elif node.get("is_live") is not True:
+            items.append(_drift_item(owner["name"], "member", pod, "", "none",
+                                     "the database reports %s dead (state %s): see replace_node or the pod's "
+                                     "events" % (label, node.get("state"))))
+    for pod, workload in sorted(expected.items()):
+        if pod not in listed:
+            items.append(_drift_item(workload["name"], "pod", pod, "", "none",
+                                     "pod %s is in the StatefulSet, but the database does not list it as a member "
+                                     "(not started, not joined, or decommissioned)" % pod))
+    return items

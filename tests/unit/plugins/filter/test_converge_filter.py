@@ -65,3 +65,26 @@ def test_a_malformed_object_is_a_filter_error():
 def test_pod_template_hash_leaves_the_image_out():
     hash_ = FILTERS["pod_template_hash"]
     assert hash_(sts()["spec"]["template"], "mariadb") == hash_(sts(image=NEW)["spec"]["template"], "mariadb")
+
+
+def test_the_plan_carries_its_drift():
+    assert FILTERS["converge_plan"](sts(), [pod()], "mariadb", sts(), sts())["drift"] == []
+    result = FILTERS["converge_plan"](sts(), [pod()], "mariadb", sts(image=NEW), sts())
+    assert [(d["field"], d["live"], d["inventory"], d["action"]) for d in result["drift"]] == [
+        ("image", OLD, NEW, "upgrade")]
+
+
+def test_converge_drift_joins_the_plans_and_the_member_list():
+    plans = [dict(FILTERS["converge_plan"](sts(image=NEW), [pod(NEW)], "mariadb", sts(), sts()), workload="db")]
+    nodes = [{"id": "db-0", "pod": "db-0", "ordinal": 0, "is_live": False, "state": "down", "membership": None,
+              "is_decommissioning": False}]
+    items = FILTERS["converge_drift"](plans, nodes)
+    assert [(d["field"], d["action"]) for d in items] == [("image", "refused"), ("member", "none")]
+    assert FILTERS["converge_drift"](plans, None)[1:] == []
+
+
+def test_converge_drift_of_a_cluster_in_sync_is_empty():
+    plans = [FILTERS["converge_plan"](sts(), [pod()], "mariadb", sts(), sts())]
+    nodes = [{"id": "db-0", "pod": "db-0", "ordinal": 0, "is_live": True, "state": "live", "membership": None,
+              "is_decommissioning": False}]
+    assert FILTERS["converge_drift"](plans, nodes) == []
