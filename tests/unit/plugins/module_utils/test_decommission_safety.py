@@ -1,9 +1,17 @@
 """Paths on which a decommission could remove a member or a claim the database still needs: each must refuse."""
+import csv
+import io
+import os
+
 import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.decommission import run_decommission, settings
+from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult
 from ansible_collections.dok.databases.plugins.module_utils.engines.cassandra import CassandraAdapter
-from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, PreconditionError
+from ansible_collections.dok.databases.plugins.module_utils.engines.cockroachdb import CockroachDBAdapter
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    CommandError, PreconditionError, WaitTimeout,
+)
 
 from cassandra_model import CassandraModel, Member
 
@@ -159,3 +167,128 @@ def test_settings_refuse_values_out_of_range(values, needle):
     with pytest.raises(PreconditionError) as err:
         settings(dict({"replicas": 3}, **values))
     assert needle in err.value.msg
+
+
+def decommission_commands(model):
+    return [e[1] for e in model.log if e[0] == "run" and "decommission" in e[2]]
+
+
+@pytest.mark.parametrize("state", ["N", "?"])
+def test_a_target_of_unknown_liveness_is_refused_before_any_decommission(state):
+    """A `?N` ring row: the node may be down, and a down Cassandra node cannot stream its data away."""
+    model = ring()
+    model.members[3].status, model.members[3].state = "?", state
+    for force in (False, True):
+        with pytest.raises(PreconditionError) as err:
+            decommission(model, replicas=3, pvc_policy="delete", force=force)
+        assert err.value.msg.startswith("The liveness of cassandra-3 is unknown in cassandra's status (%s at "
+                                        "10.0.0.4). Nothing was changed." % model.members[3].id)
+    assert decommission_commands(model) == [] and model.mutations() == []
+
+
+def test_a_leaving_target_of_unknown_liveness_is_watched_never_restarted_nor_scaled():
+    """A `?L` row: the member is leaving already; the run only watches it and stops on the stall."""
+    model = ring()
+    model.members[3].status, model.members[3].state = "?", "L"
+    with pytest.raises(WaitTimeout) as err:
+        decommission(model, replicas=3, pvc_policy="delete", force=True)
+    assert "Nothing was scaled down" in err.value.msg
+    assert decommission_commands(model) == [] and model.mutations() == []
+
+
+def test_an_unknown_liveness_beside_a_healthy_target_refuses_both():
+    model = ring(5)
+    model.members[3].status = "?"
+    with pytest.raises(PreconditionError) as err:
+        decommission(model, replicas=3, replication_factor=2)
+    assert "The liveness of cassandra-3 is unknown" in err.value.msg and "cassandra-4" not in err.value.msg.split(
+        "(")[0]
+    assert decommission_commands(model) == [] and model.mutations() == []
+
+
+CRDB_FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "cockroachdb")
+
+
+def crdb_fixture(name):
+    with open(os.path.join(CRDB_FIXTURES, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+class CockroachOps(object):
+    """Three CockroachDB pods answering `node status` and `node decommission` with recorded tables."""
+
+    def __init__(self, status):
+        self.status, self.log, self.clock = status, [], 0.0
+        ips = ["fd00:1122:3344:101::3", "fd00:1122:3344:102::3", "fd00:1122:3344:102::21"]
+        self._pods = [{"name": "crdb-%d" % i, "ordinal": i, "ready": True, "ip": ip, "deleting": False,
+                       "phase": "Running"} for i, ip in enumerate(ips)]
+
+    def pods(self):
+        return [dict(p) for p in self._pods]
+
+    namespace_pods = pods
+
+    def replicas(self):
+        return len(self._pods)
+
+    def run(self, pod, argv, timeout=None):
+        self.log.append(("run", pod, list(argv)))
+        if "status" in argv:
+            return CommandResult(0, self.status, "")
+        return CommandResult(0, crdb_fixture("node_decommission_v22.1.22_done.csv"), "")
+
+    def claims(self):
+        return [{"name": "datadir-crdb-%d" % p["ordinal"], "ordinal": p["ordinal"], "annotations": {}}
+                for p in self._pods]
+
+    def scale(self, replicas):
+        self.log.append(("scale", replicas))
+
+    def wait_pods_gone(self, names, timeout):
+        self.log.append(("wait_pods_gone", list(names)))
+
+    def annotate_pvc(self, name, annotations):
+        self.log.append(("annotate_pvc", name))
+
+    def delete_pvc(self, name):
+        self.log.append(("delete_pvc", name))
+
+    def now(self):
+        return self.clock
+
+    def sleep(self, seconds):
+        self.clock += seconds
+
+
+def crdb_status(is_live):
+    """The recorded table with node 6 (pod crdb-2) given another is_live value."""
+    rows = list(csv.reader(io.StringIO(crdb_fixture("node_status_all_v22.1.22_decommissioned.csv"))))
+    column = rows[0].index("is_live")
+    for row in rows[1:]:
+        if row[0] == "6":
+            row[column] = is_live
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("is_live", ["NULL", ""])
+def test_cockroachdb_target_of_unknown_liveness_is_refused_before_any_decommission(is_live):
+    ops = CockroachOps(crdb_status(is_live))
+    for force in (False, True):
+        with pytest.raises(PreconditionError) as err:
+            run_decommission(ops, CockroachDBAdapter({"insecure": True}),
+                             {"replicas": 2, "replication_factor": 2, "pvc_policy": "delete", "force": force},
+                             check_mode=False)
+        assert err.value.msg.startswith("The liveness of crdb-2 is unknown in cockroachdb's status (6 at ")
+    assert [e for e in ops.log if e[0] != "run" or "decommission" in e[2]] == []
+
+
+def test_cockroachdb_live_target_of_the_same_table_is_decommissioned():
+    """The same table with node 6 live passes the pre-checks, so the refusal above is about liveness alone."""
+    ops = CockroachOps(crdb_status("true"))
+    result = run_decommission(ops, CockroachDBAdapter({"insecure": True}),
+                              {"replicas": 2, "replication_factor": 2, "pvc_policy": "delete"}, check_mode=False)
+    assert [(t["pod"], t["state"]) for t in result["targets"]] == [("crdb-2", "decommissioned")]
+    assert [e for e in ops.log if e[0] != "run"] == [
+        ("annotate_pvc", "datadir-crdb-2"), ("scale", 2), ("wait_pods_gone", ["crdb-2"]), ("delete_pvc", "datadir-crdb-2")]
