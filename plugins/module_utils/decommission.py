@@ -318,9 +318,11 @@ def claim_plan(ops, targets, new_replicas, params):
                                                  annotations.get(MEMBER_LEFT) or "confirmed"))
             else:
                 action, why = "retain_pvc", "not removed by this run: its ordinal was not a target (kept)"
-        elif target["state"] == ASSUMED_GONE:
-            action, why = "retain_pvc", ("assume_gone: the database did not confirm that this member left, so its "
-                                         "data is kept")
+        elif target["state"] == ASSUMED_GONE or target["pod"] in params["assume_gone"]:
+            action, why = "retain_pvc", (
+                "assume_gone: the database did not confirm that this member left, so its data is kept"
+                if target["state"] == ASSUMED_GONE else
+                "assume_gone names this pod, so its data is kept (%s)" % target["evidence"])
         elif params["pvc_policy"] == "delete":
             action, why = "delete_pvc", "pvc_policy=delete"
         else:

@@ -78,6 +78,24 @@ def test_assume_gone_scales_the_named_pod_away_but_keeps_its_claim():
     assert [e[0] for e in model.mutations()] == ["scale"]
 
 
+@pytest.mark.parametrize("pod", ["absent", "pending"])
+def test_assume_gone_keeps_the_claim_also_when_the_member_turns_out_gone(pod):
+    """The ring has no member at the pod's address and every member is up elsewhere: gone by inference only, and
+    the user said they do not know, so the claim of a pod named in assume_gone stays under pvc_policy delete."""
+    model = ring()
+    if pod == "absent":
+        del model.pods_by_ordinal[3]
+    else:
+        model.add_pod(3, None, phase="Pending", ready=False)
+    model.members[3].left = True
+    result = decommission(model, replicas=3, pvc_policy="delete", assume_gone=["cassandra-3"])
+    kept = [s for s in result["plan"] if s.get("pvc") == "datadir-cassandra-3"]
+    assert [s["action"] for s in kept] == ["retain_pvc"] and "assume_gone" in kept[0]["why"]
+    assert [e[0] for e in model.mutations()] == ["annotate_pvc", "scale"]
+    assert "datadir-cassandra-3" in model.claims_by_name
+    assert PENDING not in model.claims_by_name["datadir-cassandra-3"]
+
+
 def test_assume_gone_is_refused_for_a_pod_the_database_still_lists():
     model = ring()
     with pytest.raises(PreconditionError) as err:
