@@ -259,7 +259,7 @@ def deploy_seed(play, node):
 
 def save_probes(path, sides, disruptions):
     """Every probe of every side and when each disruption hit, for bench/pictures.py's timeline."""
-    data = {"probe_every_ms": int(PROBE_EVERY * 1000), "disruptions": disruptions,
+    data = {"probe_every_ms": int(PROBE_EVERY * 1000), "recovered_after": RECOVERED_AFTER, "disruptions": disruptions,
             "sides": [{"key": side.key, "probes": [[t0, t1, ok] for t0, t1, ok, dummy in side.probe_lines()]}
                       for side in sides]}
     with open(path, "w", encoding="utf-8") as f:
@@ -299,8 +299,13 @@ def main():
                 for side in sides:
                     time.sleep(5)
                     log("rep %d/%d: %s on %s" % (rep + 1, args.n, mode, side.key))
-                    gap, failed, err, delete_seconds = action(side)
-                    disruptions.append({"side": side.key, "mode": mode, "rep": rep, "at": side.disrupted_at})
+                    side.disrupted_at = None
+                    try:
+                        gap, failed, err, delete_seconds = action(side)
+                    finally:
+                        # Also a disruption that never recovered (the run stopped) ends the lane before it.
+                        if side.disrupted_at is not None:
+                            disruptions.append({"side": side.key, "mode": mode, "rep": rep, "at": side.disrupted_at})
                     if side.key == "previous":
                         res.add(case + PREVIOUS_CASE, "ours", gap)
                         if delete_seconds is not None:

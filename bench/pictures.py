@@ -129,8 +129,9 @@ def main():
             probes = json.load(f)
         panels = failover_panels(probes)
         if any(row["lanes"] for panel in panels for row in panel["rows"]):
-            written.append(draw_timeline(panels, prefix + ".failover.png", title="failover: probes through the "
-                                         "Service, every %d ms" % probes.get("probe_every_ms", 100))["path"])
+            title = "failover: probes through the Service, every %d ms" % probes.get("probe_every_ms", 100)
+            written.append(draw_timeline(panels, prefix + ".failover.png", title=title,
+                                         recovered_after=probes.get("recovered_after", 20))["path"])
     if growth_series(results.get("rows") or []):
         written.append(draw_growth(results["rows"], prefix + ".growth.png")["path"])
     for path in written:

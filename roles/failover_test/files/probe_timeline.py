@@ -22,8 +22,9 @@ __metaclass__ = type
 ANSWERED = "#2a9d3a"
 FAILED = "#d62728"
 BEFORE = 5.0
-AFTER_LAST_FAILURE = 10.0
+AFTER_RECOVERY = 5.0
 MIN_AFTER = 15.0
+RECOVERED_AFTER = 5
 LANE_HEIGHT = 0.8
 
 
@@ -47,23 +48,42 @@ def lane_probes(lane):
     return [p for p in lane["probes"] if until is None or p[0] < until]
 
 
-def window(lanes):
-    """(start, end) in seconds around the disruptions: from BEFORE ahead to some time after the last failure."""
+def recovery(lane, recovered_after=RECOVERED_AFTER):
+    """Seconds from the disruption to the end of the first `recovered_after` answers in a row after its first
+    failure (what the role and the benchmark wait for); None when no probe failed after the disruption."""
+    at, in_row, failed = lane["disrupted_at"], 0, False
+    for t0, t1, ok in sorted(lane_probes(lane)):
+        if t1 < at:
+            continue
+        if not ok:
+            failed, in_row = True, 0
+        elif failed:
+            in_row += 1
+            if in_row >= recovered_after:
+                return t1 - at
+    return None
+
+
+def window(lanes, recovered_after=RECOVERED_AFTER):
+    """(start, end) in seconds around the disruptions: from BEFORE ahead to a little after the slowest recovery.
+    Failures after a recovery (a loaded host) stay out of the window unless another lane recovered later."""
     end = MIN_AFTER
     for lane in lanes:
-        at = lane["disrupted_at"]
-        failed = [t1 - at for t0, t1, ok in lane_probes(lane) if not ok and t1 >= at]
-        if failed:
-            end = max(end, max(failed) + AFTER_LAST_FAILURE)
+        seconds = recovery(lane, recovered_after)
+        if seconds is None:
+            seconds = max([t1 - lane["disrupted_at"] for t0, t1, ok in lane_probes(lane) if not ok] or [0.0])
+        end = max(end, seconds + AFTER_RECOVERY)
     return -BEFORE, end
 
 
-def draw_timeline(panels, path, title=None):
+def draw_timeline(panels, path, title=None, recovered_after=RECOVERED_AFTER):
     """Write a PNG: one panel per entry, one row per ``rows`` entry, one lane per disruption of that row.
 
     panels: [{"title": str, "rows": [{"label": str, "lanes": [{"label": str, "disrupted_at": epoch seconds,
-    "probes": [[t0, t1, answered], ...], optional "until": epoch seconds}]}]}]. Time is relative to each lane's disruption. Returns what was drawn:
-    {"path", "panels": [{"title", "rows": [label, ...], "lanes": [tick label, ...], "window": [start, end]}]}.
+    "probes": [[t0, t1, answered], ...], optional "until": epoch seconds}]}]}]. Time is relative to each lane's
+    disruption; the window ends AFTER_RECOVERY seconds after the slowest lane answered `recovered_after` times in a
+    row. Returns what was drawn: {"path", "panels": [{"title", "rows": [label, ...], "lanes": [tick label, ...],
+    "window": [start, end]}]}.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -79,7 +99,7 @@ def draw_timeline(panels, path, title=None):
     drawn = []
     for ax, panel in zip(axes, panels):
         lanes = [lane for row in panel["rows"] for lane in row["lanes"]]
-        start, end = window(lanes)
+        start, end = window(lanes, recovered_after)
         ticks, labels, y = [], [], 0
         for row in panel["rows"]:
             for k, lane in enumerate(row["lanes"]):

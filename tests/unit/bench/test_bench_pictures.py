@@ -32,7 +32,7 @@ def probes(start, count, failed_from, failed_to, every=0.2):
 def probe_file():
     """As failover.py writes it: every probe of each side, and each disruption (side, mode, repetition, time)."""
     return {"probe_every_ms": 100, "sides": [
-        {"key": "ours", "probes": probes(T, 600, 30, 60) + probes(T + 200, 600, 30, 45)},
+        {"key": "ours", "probes": probes(T, 600, 30, 120) + probes(T + 200, 600, 30, 45)},
         {"key": "baseline", "probes": probes(T + 100, 300, 30, 40)}],
         "disruptions": [{"side": "ours", "mode": "kill", "rep": 0, "at": T + 5},
                         {"side": "baseline", "mode": "kill", "rep": 0, "at": T + 105},
@@ -70,8 +70,9 @@ def test_the_timeline_png_has_the_rows_of_the_run(tmp_path):
     drawn = pictures.draw_timeline(pictures.failover_panels(probe_file()), str(tmp_path / "f.png"))
     assert (tmp_path / "f.png").read_bytes().startswith(PNG)
     assert [p["lanes"] for p in drawn["panels"]] == [["db_cluster #1", "#2", "seed 004 #1"], ["db_cluster #1"]]
-    # The kill panel ends 10 s after its last failure (probe 60 of ours, 6.85 s after the disruption).
-    assert abs(drawn["panels"][0]["window"][1] - 16.85) < 0.01
+    # The kill panel ends 5 s after the slowest recovery: ours #1 answers a 5th time in a row with probe 124,
+    # 19.85 s after its disruption.
+    assert abs(drawn["panels"][0]["window"][1] - 24.85) < 0.01
 
 
 def test_growth_series_takes_wall_time_rows_of_the_scale_pair_only():
@@ -111,6 +112,7 @@ def test_the_probe_file_holds_every_side_and_disruption(tmp_path):
     data = json.loads(path.read_text())
     assert data["sides"] == [{"key": "ours", "probes": [[T, T + 0.1, True], [T + 1, T + 1.1, False]]}]
     assert data["disruptions"][0]["at"] == T + 0.5 and data["probe_every_ms"] == 100
+    assert data["recovered_after"] == failover.RECOVERED_AFTER
 
 
 def test_run_measured_reports_the_peak_rss_of_the_process():

@@ -56,10 +56,16 @@ def test_parse_role_lines_keeps_probe_lines_only():
     assert probe_timeline.parse_role_lines(lines) == [[10.0, 10.5, True], [11.0, 12.0, False]]
 
 
-def test_the_window_reaches_past_the_last_failure():
-    lane = {"disrupted_at": 100.0, "probes": [[99.0, 99.1, True], [101.0, 131.0, False], [131.5, 131.6, True]]}
-    assert probe_timeline.window([lane]) == (-5.0, 41.0)
-    assert probe_timeline.window([dict(lane, probes=[[99.0, 99.1, True]])]) == (-5.0, 15.0)
+def test_the_window_ends_a_little_after_the_slowest_recovery():
+    lane = {"disrupted_at": 100.0, "probes": [[99.0, 99.1, True], [101.0, 131.0, False], [131.5, 131.6, True],
+                                              [132.0, 132.1, True], [140.0, 141.0, False], [142.0, 142.1, True]]}
+    assert probe_timeline.recovery(lane, 2) == pytest.approx(32.1)
+    assert probe_timeline.window([lane], 2) == (-5.0, pytest.approx(37.1))
+    # The failure at 140 s came after the recovery: a loaded host, not the outage, so it stays out of the window.
+    assert probe_timeline.recovery(dict(lane, probes=lane["probes"][:1]), 2) is None
+    assert probe_timeline.window([dict(lane, probes=lane["probes"][:1])], 2) == (-5.0, 15.0)
+    # Probes after the lane's end (the next disruption of the same log) do not count.
+    assert probe_timeline.recovery(dict(lane, until=131.0), 2) is None
 
 
 def test_the_script_writes_a_png_with_one_row_per_mode(tmp_path):
@@ -91,8 +97,8 @@ def test_draw_timeline_lays_out_rows_and_lanes(tmp_path):
         {"title": "delete", "rows": [{"label": "ours", "lanes": []}]}]
     drawn = probe_timeline.draw_timeline(panels, str(tmp_path / "t.png"), title="t")
     assert (tmp_path / "t.png").read_bytes().startswith(PNG)
-    # The panel without lanes is left out; each row's first lane carries the row's name; the last failure ends
-    # 3.85 s after the first lane's disruption, so the window keeps its minimum of 15 s.
+    # The panel without lanes is left out; each row's first lane carries the row's name; the first lane recovers
+    # 5 answers after its last failure, 4.85 s after its disruption, so the window keeps its minimum of 15 s.
     assert drawn["panels"] == [{"title": "kill", "rows": ["ours", "seed"], "lanes": ["ours #1", "#2", "seed #1"],
                                 "window": [-5.0, 15.0]}]
 
