@@ -101,8 +101,7 @@ def walk(tasks):
     for item in tasks:
         yield item
         for key in ("block", "rescue", "always"):
-            for inner in walk(item.get(key, [])):
-                yield inner
+            yield from walk(item.get(key, []))
 
 
 def exec_command(role, filename, name, **overrides):
@@ -193,8 +192,10 @@ def test_rolling_upgrade_a_named_password_variable_is_the_one_read(tmp_path):
 # failover_test
 
 def failover_vars(engine, **extra):
-    return dict({"failover_test_engine": engine, "failover_test_name": "db1", "failover_test_namespace": "ns1",
-                 "failover_test_password_env": ENGINES[engine], "__failover_test_run": "r20260101000000"}, **extra)
+    variables = {"failover_test_engine": engine, "failover_test_name": "db1", "failover_test_namespace": "ns1",
+                 "failover_test_password_env": ENGINES[engine], "__failover_test_run": "r20260101000000"}
+    variables.update(extra)
+    return variables
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
