@@ -46,11 +46,12 @@ def test_mysql_on_the_mariadb_image_keeps_the_image_and_mysql_env():
     assert [e["name"] for e in container["env"]] == ["MYSQL_ROOT_PASSWORD"]
 
 
-@pytest.mark.parametrize("overrides,client", [(MYSQL_ON_MARIADB_IMAGE, "mysql"), (MARIADB_ADMIN_PING, "mariadb")])
-def test_smoke_test_runs_the_engines_client(overrides, client):
+@pytest.mark.parametrize("overrides,client,prefix", [(MYSQL_ON_MARIADB_IMAGE, "mysql", "MYSQL"),
+                                                     (MARIADB_ADMIN_PING, "mariadb", "MARIADB")])
+def test_smoke_test_runs_the_engines_client(overrides, client, prefix):
     dummy, templar = render(overrides, [])
     command = templar.template(trust_as_template("{{ _db_cluster_smoke_commands[_db_cluster_family] }}"))
-    assert command.startswith("/bin/sh -c '%s --user=root" % client)
+    assert command.startswith("/bin/sh -c 'MYSQL_PWD=\"$%s_ROOT_PASSWORD\" %s --user=root" % (prefix, client))
 
 
 @pytest.mark.parametrize("overrides,admin,client", [

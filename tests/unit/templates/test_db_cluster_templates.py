@@ -321,7 +321,8 @@ def test_smoke_command_is_one_valid_shell_script(case):
     assert PASSWORD not in script
     if CASES[case]["db_cluster_engine"] in ("mariadb", "mysql"):
         prefix = "MARIADB" if CASES[case]["db_cluster_engine"] == "mariadb" else "MYSQL"
-        assert '--password="$%s_ROOT_PASSWORD"' % prefix in script
+        assert 'MYSQL_PWD="$%s_ROOT_PASSWORD"' % prefix in script
+        assert "--password" not in script
         assert 'SELECT CONCAT(\\"inserted=\\", ROW_COUNT())' in script
     else:
         assert "echo inserted=1" in script
