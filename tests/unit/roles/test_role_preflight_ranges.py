@@ -27,6 +27,9 @@ BASE = {
                       "failover_test_confirm": True},
     "local_storage": {"local_storage_volumes": [{"path": "/srv/dok/a", "capacity": "1Gi"}],
                       "local_storage_pv_name_prefix": "dok"},
+    # The first task of these preflights names the run (set_fact); the evaluation here starts after it.
+    "backup": {"backup_cluster": "db1", "backup_namespace": "ns1", "__backup_run_name": "db1-20261206120000"},
+    "restore": {"restore_cluster": "db1", "restore_namespace": "ns1", "__restore_name": ""},
 }
 
 
@@ -179,3 +182,43 @@ def test_local_storage_refuses_a_mode_that_is_not_a_quoted_mode(mode, hint):
     messages = refusals("local_storage", {"local_storage_mode": mode})
     assert len(messages) == 1 and messages[0].startswith("local_storage_mode must be a quoted mode")
     assert ("YAML reads an unquoted 0750 as 488" in messages[0]) is hint
+
+
+BK = "backup"
+
+
+@pytest.mark.parametrize("variable, value, low, high, what", [
+    ("backup_retention_keep", -1, 0, 10000, "backups, 0 for no count limit"),
+    ("backup_retention_keep", "seven", 0, 10000, "backups, 0 for no count limit"),
+    ("backup_retention_days", -1, 0, 36500, "days, 0 for no age limit"),
+    ("backup_retention_days", 10 ** 6, 0, 36500, "days, 0 for no age limit"),
+    ("backup_timeout", 29, 30, 604800, "seconds"),
+    ("backup_start_timeout", 0, 10, 86400, "seconds"),
+    ("backup_run_as_user", 0, 1, 2147483647, "a user ID other than root"),
+])
+def test_backup_refuses_a_number_outside_its_range(variable, value, low, high, what):
+    expected = "%s is %s: it must be a whole number from %s to %s (%s). Nothing was changed." % (
+        variable, value, low, high, what)
+    assert expected in refusals(BK, {variable: value})
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"backup_databases": ["it", "x; DROP"]}, 'backup_databases holds "x; DROP"'),
+    ({"__backup_run_name": "../etc"}, "backup_name '../etc'"),
+    ({"backup_pvc_namespace": "Bad_NS"}, "backup_pvc_namespace 'Bad_NS'"),
+    ({"backup_storage": "s3"}, "backup_storage is 's3'"),
+    ({"backup_pvc_size": "lots"}, "backup_pvc_size 'lots'"),
+])
+def test_backup_refuses_bad_names_and_options(overrides, words):
+    assert any(words in m for m in refusals(BK, overrides)), refusals(BK, overrides)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"restore_timeout": 5}, "restore_timeout is 5"),
+    ({"restore_start_timeout": 0}, "restore_start_timeout 0"),
+    ({"restore_run_as_user": 0}, "restore_run_as_user is 0"),
+    ({"__restore_name": "UPPER"}, "restore_backup_name"),
+    ({"restore_source_namespace": "a/b"}, "the source 'a/b/db1'"),
+])
+def test_restore_refuses_bad_input(overrides, words):
+    assert any(words in m for m in refusals("restore", overrides)), refusals("restore", overrides)
