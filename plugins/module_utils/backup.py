@@ -28,7 +28,7 @@ ENTRY_FIELDS = {
     "consistency": str, "encrypted": bool,
 }
 RESTORED_FIELDS = {"name": str, "duration_ms": int, "size_bytes": int}
-KINDS = ("BACKUP", "ENTRY", "PARTIAL", "VERIFIED", "RESTORED", "PRUNED", "ERROR")
+KINDS = ("BACKUP", "ENTRY", "PARTIAL", "VERIFIED", "RESTORED", "PRUNED", "EXPIRED", "ERROR")
 FORMATS = (1,)
 
 
@@ -81,7 +81,7 @@ def check_entry(obj, what="a catalog entry"):
 def parse_job_log(text):
     """The results a storage Job printed: {backup, entries, partial, verified, restored, pruned, errors, other}."""
     out = {"backup": None, "entries": [], "partial": [], "verified": None, "restored": None, "pruned": [],
-           "errors": [], "other": []}
+           "expired": [], "errors": [], "other": []}
     if not isinstance(text, str):
         raise BackupLogError("the Job's log is not text")
     for number, line in enumerate(text.splitlines(), 1):
@@ -97,10 +97,10 @@ def parse_job_log(text):
         if kind == "ERROR":
             out["errors"].append(rest.strip() or "the Job reported an error without a message")
             continue
-        if kind in ("PARTIAL", "PRUNED"):
+        if kind in ("PARTIAL", "PRUNED", "EXPIRED"):
             if not NAME_RE.match(rest):
                 raise BackupLogError("%s names %r, which is not a backup name" % (where, rest))
-            out["partial" if kind == "PARTIAL" else "pruned"].append(rest)
+            out[kind.lower() if kind != "PARTIAL" else "partial"].append(rest)
             continue
         try:
             obj = json.loads(rest)

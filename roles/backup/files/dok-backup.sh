@@ -7,11 +7,13 @@
 #   dok-backup.sh verify NAME     check NAME against its recorded size and SHA-256
 #   dok-backup.sh restore NAME    verify NAME, then load it into the target server
 #   dok-backup.sh prune NAME...   delete the named backups of <dir>
+#   dok-backup.sh expired         list the backups retention ($DOK_KEEP newest, $DOK_MAX_AGE_DAYS days) would delete
+#   dok-backup.sh scheduled       what a CronJob runs: backup <cluster>-<UTC time>, then delete the expired backups
 #
 # <dir> is $DOK_STORE/$DOK_DIR (<namespace>/<cluster> of the backed-up cluster). The password comes as MYSQL_PWD
 # from a Secret reference of the Job, never as an argument. Every result is one line the role reads:
 #   DOK-BACKUP <json>  DOK-ENTRY <json>  DOK-PARTIAL <name>  DOK-VERIFIED <json>  DOK-RESTORED <json>
-#   DOK-PRUNED <name>  DOK-ERROR <text>
+#   DOK-PRUNED <name>  DOK-EXPIRED <name>  DOK-ERROR <text>
 # and nothing else starts with "DOK-". A failure prints DOK-ERROR and exits non-zero; a backup that failed leaves only
 # a .partial-NAME directory, which the catalog reports and the next run of the same name removes.
 set -uo pipefail
@@ -208,6 +210,48 @@ prune() {
   done
 }
 
+# Retention, the same rule as module_utils/backup.py expired(): newest first by end time (then name), the newest and
+# the one just taken ($1) never expire; beyond the $DOK_KEEP newest or ended before $DOK_MAX_AGE_DAYS days ago does.
+expired() {
+  local protect=${1:-} keep=${DOK_KEEP:-0} days=${DOK_MAX_AGE_DAYS:-0} limit='' d name end rank=0 list
+  [[ $keep =~ ^[0-9]+$ ]] || err "DOK_KEEP '$keep' is not a whole number"
+  [[ $days =~ ^[0-9]+$ ]] || err "DOK_MAX_AGE_DAYS '$days' is not a whole number"
+  if [ "$days" -gt 0 ]; then
+    limit=$(date -u -d "@$(( ${DOK_NOW:-$(date +%s)} - days * 86400 ))" +%Y-%m-%dT%H:%M:%SZ) || err "cannot compute the age limit"
+  fi
+  [ -d "$dir" ] || return 0
+  list=${TMPDIR:-/tmp}/dok-retention.$$
+  : > "$list" || err "cannot write $list"
+  for d in "$dir"/*/backup.json; do
+    [ -f "$d" ] || continue
+    name=${d%/backup.json}
+    name=${name##*/}
+    end=$(field "$name" end)
+    [[ $end =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+      { rm -f "$list"; err "backup $name has end '$end', not a UTC time; retention deletes nothing"; }
+    printf '%s %s\n' "$end" "$name" >> "$list"
+  done
+  LC_ALL=C sort -r "$list" | while read -r end name; do
+    if [ "$rank" -gt 0 ] && [ "$name" != "$protect" ]; then
+      if { [ "$keep" -gt 0 ] && [ "$rank" -ge "$keep" ]; } || { [ -n "$limit" ] && [[ $end < $limit ]]; }; then
+        printf 'DOK-EXPIRED %s\n' "$name"
+      fi
+    fi
+    rank=$((rank + 1))
+  done
+  rm -f "$list"
+}
+
+scheduled() {
+  local name victims
+  need DOK_CLUSTER
+  name=$DOK_CLUSTER-$(date -u +%Y%m%d%H%M%S)
+  backup "$name"
+  victims=$(expired "$name") || { printf '%s\n' "$victims"; exit 2; }
+  # shellcheck disable=SC2046 # one name per word
+  [ -z "$victims" ] || prune $(printf '%s\n' "$victims" | sed 's/^DOK-EXPIRED //')
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -217,5 +261,7 @@ case "$cmd" in
           printf 'DOK-VERIFIED %s\n' "$(tr -d '\n' < "$dir/$1/backup.json")" ;;
   restore) [ $# = 1 ] || err "usage: restore NAME"; restore "$1" ;;
   prune) [ $# -ge 1 ] || err "usage: prune NAME..."; prune "$@"; list ;;
-  *) err "unknown command '$cmd' (backup, list, verify, restore, prune)" ;;
+  expired) [ $# -le 1 ] || err "usage: expired [PROTECTED-NAME]"; expired "${1:-}" ;;
+  scheduled) [ $# = 0 ] || err "usage: scheduled"; scheduled; list ;;
+  *) err "unknown command '$cmd' (backup, list, verify, restore, prune, expired, scheduled)" ;;
 esac

@@ -16,9 +16,13 @@ import os
 import shutil
 import subprocess
 
-import pytest
+from datetime import datetime, timedelta, timezone
 
-from ansible_collections.dok.databases.plugins.module_utils.backup import parse_job_log
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.dok.databases.plugins.module_utils.backup import expired, parse_job_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SCRIPT = os.path.join(ROOT, "roles", "backup", "files", "dok-backup.sh")
@@ -176,3 +180,64 @@ def test_prune_deletes_only_complete_named_backups(env):
 def test_bad_calls_are_refused(env, args, extra):
     rc, out, _proc = run(env, *args, **extra)
     assert rc != 0 and len(out["errors"]) == 1
+
+
+# The CronJob's retention (dok-backup.sh expired) and the role's (module_utils/backup.expired) are one rule.
+NOW = datetime(2026, 12, 6, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def write_catalog(store, ends):
+    base = os.path.join(store, "ns", "db")
+    shutil.rmtree(base, ignore_errors=True)
+    entries = []
+    for i, end in enumerate(ends):
+        name = "db-%d" % i
+        os.makedirs(os.path.join(base, name))
+        stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines = ['  "format": 1,', '  "name": "%s",' % name, '  "start": "%s",' % stamp, '  "end": "%s",' % stamp]
+        with open(os.path.join(base, name, "backup.json"), "w") as f:
+            f.write("{\n" + "\n".join(lines) + '\n  "encrypted": false\n}\n')
+        entries.append({"format": 1, "name": name, "engine": "mariadb", "method": "logical", "cluster": "db",
+                        "namespace": "ns", "version": "11.8", "databases": ["it"], "file": "dump.sql.gz",
+                        "size_bytes": 1, "sha256": "0" * 64, "start": stamp, "end": stamp, "duration_ms": 0,
+                        "consistency": "", "encrypted": False})
+    return entries
+
+
+@given(st.lists(st.integers(min_value=0, max_value=60 * 24 * 3600), max_size=8),
+       st.integers(min_value=0, max_value=6), st.integers(min_value=0, max_value=45), st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_scheduled_retention_agrees_with_the_role(env, ages, keep, days, data):
+    ends = [NOW - timedelta(seconds=a) for a in ages]
+    entries = write_catalog(env["DOK_STORE"], ends)
+    names = [e["name"] for e in entries]
+    protect = data.draw(st.sampled_from(names)) if names else ""
+    rc, out, proc = run(env, "expired", protect, DOK_KEEP=str(keep), DOK_MAX_AGE_DAYS=str(days),
+                        DOK_NOW=str(int(NOW.timestamp())))
+    assert rc == 0, proc.stdout + proc.stderr
+    want = expired(entries, keep, days, NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), (protect,) if protect else ())
+    assert sorted(out["expired"]) == sorted(want)
+
+
+def test_a_scheduled_run_backs_up_then_applies_retention(env):
+    for n in ("db-20200101000001", "db-20200101000002", "db-20200101000003"):
+        assert run(env, "backup", n)[0] == 0
+    rc, out, proc = run(env, "scheduled", DOK_KEEP="2")
+    assert rc == 0, proc.stdout + proc.stderr
+    taken = out["backup"]["name"]
+    assert taken.startswith("db-") and taken not in ("db-20200101000003",)
+    assert len(out["pruned"]) == 2 and taken not in out["pruned"]
+    assert len(out["entries"]) == 2 and out["entries"][0]["name"] in (taken, "db-20200101000003")
+
+
+def test_retention_refuses_a_catalog_it_cannot_read(env):
+    write_catalog(env["DOK_STORE"], [NOW])
+    path = os.path.join(env["DOK_STORE"], "ns", "db", "db-0", "backup.json")
+    with open(path) as f:
+        text = f.read().replace('"end": "', '"end": "yesterday ')
+    with open(path, "w") as f:
+        f.write(text)
+    write_more = os.path.join(env["DOK_STORE"], "ns", "db", "db-9")
+    os.makedirs(write_more)
+    rc, out, _proc = run(env, "expired", DOK_KEEP="1")
+    assert rc != 0 and "not a UTC time" in out["errors"][0] and out["expired"] == []

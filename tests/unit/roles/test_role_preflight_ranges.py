@@ -208,9 +208,18 @@ def test_backup_refuses_a_number_outside_its_range(variable, value, low, high, w
     ({"backup_pvc_namespace": "Bad_NS"}, "backup_pvc_namespace 'Bad_NS'"),
     ({"backup_storage": "s3"}, "backup_storage is 's3'"),
     ({"backup_pvc_size": "lots"}, "backup_pvc_size 'lots'"),
+    ({"backup_schedule": "every day"}, "backup_schedule 'every day' is neither a cron expression"),
+    ({"backup_schedule": "0 3 * *"}, "backup_schedule '0 3 * *' is neither a cron expression"),
 ])
 def test_backup_refuses_bad_names_and_options(overrides, words):
     assert any(words in m for m in refusals(BK, overrides)), refusals(BK, overrides)
+
+
+@pytest.mark.parametrize("schedule", ["", "off", "0 3 * * *", "*/15 * * * 1-5", "@daily", "0 0 1 JAN *"])
+def test_backup_accepts_schedules(schedule):
+    assert refusals(BK, {"backup_schedule": schedule}) == []
+
+
 
 
 @pytest.mark.parametrize("overrides, words", [
