@@ -118,13 +118,18 @@ backup() {
   version=$(client -N -B -e 'SELECT VERSION()' 2>"$tmp/client.err") ||
     err "cannot connect to $DOK_HOST:${DOK_PORT:-3306} as $DOK_USER: $(cat "$tmp/client.err")"
   if [ -n "${DOK_DATABASES:-}" ]; then
-    dbs=$DOK_DATABASES
+    dbs=$(printf '%s\n' "$DOK_DATABASES" | tr ' ' '\n' | sed '/^$/d')
   else
     dbs=$(client -N -B -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN
       ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY schema_name" 2>"$tmp/client.err") ||
       err "cannot list the databases: $(cat "$tmp/client.err")"
   fi
   [ -n "$dbs" ] || err "the server has no database of its users to back up"
+  # One name per line from the server; every name must pass through a word list and a JSON string unchanged.
+  while IFS= read -r db; do
+    [[ $db =~ ^[A-Za-z0-9_$]{1,64}$ ]] ||
+      err "database '$db' has a name of characters other than letters, digits, _ and \$, which this backup does not pass on; list the others in backup_databases"
+  done <<< "$dbs"
   start=$(now)
   t0=$(ms)
   # One transaction snapshot for all InnoDB tables: every row committed before it, none after, no transaction torn.

@@ -241,3 +241,11 @@ def test_retention_refuses_a_catalog_it_cannot_read(env):
     os.makedirs(write_more)
     rc, out, _proc = run(env, "expired", DOK_KEEP="1")
     assert rc != 0 and "not a UTC time" in out["errors"][0] and out["expired"] == []
+
+
+def test_a_database_name_that_cannot_pass_is_refused(env):
+    with open(os.path.join(env["FAKE_DIR"], "dbs"), "w") as f:
+        f.write("it\nmy db\n")
+    rc, out, _proc = run(env, "backup", "db-1")
+    assert rc != 0 and "database 'my db' has a name" in out["errors"][0]
+    assert not os.path.exists(os.path.join(env["DOK_STORE"], "ns", "db", "db-1"))
