@@ -220,8 +220,6 @@ def test_backup_accepts_schedules(schedule):
     assert refusals(BK, {"backup_schedule": schedule}) == []
 
 
-
-
 @pytest.mark.parametrize("overrides, words", [
     ({"restore_timeout": 5}, "restore_timeout is 5"),
     ({"restore_start_timeout": 0}, "restore_start_timeout 0"),
