@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks side by side (ours vs baseline) and print one table; `make bench` runs this.
 #   bench/run.sh [--quick] [-n N] [--out FILE] [PAIR...]
-# PAIR: failover node_status local_pv scale rolling_upgrade (default: all, in that order).
+# PAIR: failover node_status local_pv scale rolling_upgrade backup (default: all, in that order).
 # -n N: repetitions per side (default 5; the Cassandra upgrade runs once unless -n is given); --quick: N=1, smaller
 # local_pv count and fake node sizes, for a smoke run. The table is also written as JSON to bench/results/<UTC time>.json
 # (or --out), each pair's raw samples next to it (<name>.parts/), and pictures next to it (pictures.py): <name>.failover.png
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 py=$repo/.venv/bin/python
 n="" quick=0 out="" pairs=()
-all_pairs=(failover node_status local_pv scale rolling_upgrade)
+all_pairs=(failover node_status local_pv scale rolling_upgrade backup)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -37,7 +37,7 @@ log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 images=()
 for p in "${pairs[@]}"; do
   case "$p" in
-    failover|node_status) images+=(mariadb-11.8) ;;
+    failover|node_status|backup) images+=(mariadb-11.8) ;;
     scale) images+=(cockroach-double-v23.2.4) ;;
     rolling_upgrade) images+=(cassandra-5.0.8 cassandra-5.0.9) ;;
   esac
@@ -60,6 +60,7 @@ for p in "${pairs[@]}"; do
   case "$p" in
     local_pv) [ "$quick" = 1 ] && args+=(--count 30) ;;
     scale) [ "$quick" = 1 ] && args+=(--sizes 10) ;;
+    backup) [ "$quick" = 1 ] && args+=(--rows 20000) ;;
     rolling_upgrade) args+=(--status-out "$parts/node_status_cassandra.json" --status-n "${n:-5}") ;;
   esac
   if [ -n "$n" ]; then args+=(--n "$n"); fi
