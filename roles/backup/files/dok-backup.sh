@@ -22,9 +22,10 @@ umask 027
 FORMAT=1
 NAME_RE='^[a-z0-9]([-a-z0-9.]{0,126}[a-z0-9])?$'
 
+ERR_TAIL=''
 err() {
-  # One line, whatever the message holds.
-  printf 'DOK-ERROR %s\n' "$(printf '%s' "$*" | tr '\n\r\t' '   ')"
+  # One line, whatever the message holds, and what it means for the target ($ERR_TAIL) when there is one.
+  printf 'DOK-ERROR %s%s\n' "$(printf '%s' "$*" | tr '\n\r\t' '   ')" "$ERR_TAIL"
   exit 2
 }
 
@@ -178,10 +179,21 @@ databases() {
   sed -n 's/^  "databases": \[\(.*\)\],$/\1/p' "$dir/$1/backup.json" | tr ',' '\n' | tr -d ' "'
 }
 
+family() {
+  case "$1" in mariadb|mysql) echo mariadb ;; *) echo "$1" ;; esac
+}
+
 restore() {
-  local name=$1 t0 t1 file db found present=
+  local name=$1 t0 t1 file db found present='' engine
+  # Everything up to the load only reads: a refusal here leaves the target as it was.
+  ERR_TAIL='; nothing was loaded, the target is as it was'
   verify "$name"
   need DOK_HOST DOK_USER
+  engine=$(field "$name" engine)
+  if [ -n "${DOK_TARGET_ENGINE:-}" ] && [ "$(family "$engine")" != "$(family "$DOK_TARGET_ENGINE")" ]; then
+    err "backup $name is a $engine backup and the target runs $DOK_TARGET_ENGINE"
+  fi
+  printf 'DOK-VERIFIED %s\n' "$(tr -d '\n' < "$dir/$name/backup.json")"
   client -N -B -e 'SELECT 1' >/dev/null 2>/tmp/client.err ||
     err "cannot connect to the target $DOK_HOST:${DOK_PORT:-3306} as $DOK_USER: $(cat /tmp/client.err)"
   # A database of the backup that the target already has is overwritten table by table: only when confirmed.
@@ -192,8 +204,9 @@ restore() {
     [ "$found" = 0 ] || present="$present${present:+, }$db"
   done
   if [ -n "$present" ] && [ "${DOK_OVERWRITE:-false}" != true ]; then
-    err "the target already has database(s) $present of backup $name; nothing was loaded. Restore into an empty cluster, or confirm that their tables are replaced by the backup's (restore_confirm: true)"
+    err "the target already has database(s) $present of backup $name. Restore into an empty cluster, or confirm that their tables are replaced by the backup's (restore_confirm: true)"
   fi
+  ERR_TAIL=''
   file=$(field "$name" file)
   t0=$(ms)
   gzip -dc "$dir/$name/$file" | client --default-character-set=utf8mb4 2>/tmp/load.err ||

@@ -151,10 +151,11 @@ def test_restore_refuses_databases_the_target_has_unless_confirmed(env):
         f.write("shop\n")
     rc, out, _proc = run(env, "restore", "db-1")
     assert rc != 0 and "already has database(s) shop" in out["errors"][0]
+    assert out["errors"][0].endswith("; nothing was loaded, the target is as it was")
     assert not os.path.exists(os.path.join(env["FAKE_DIR"], "loaded.sql"))
     rc, out, p = run(env, "restore", "db-1", DOK_OVERWRITE="true")
     assert rc == 0, p.stdout + p.stderr
-    assert out["restored"]["name"] == "db-1"
+    assert out["restored"]["name"] == "db-1" and out["verified"]["name"] == "db-1"
     loaded = open(os.path.join(env["FAKE_DIR"], "loaded.sql")).read()
     assert loaded.startswith("CREATE DATABASE") and "INSERT INTO t VALUES (1),(2);" in loaded
 
@@ -249,3 +250,14 @@ def test_a_database_name_that_cannot_pass_is_refused(env):
     rc, out, _proc = run(env, "backup", "db-1")
     assert rc != 0 and "database 'my db' has a name" in out["errors"][0]
     assert not os.path.exists(os.path.join(env["DOK_STORE"], "ns", "db", "db-1"))
+
+
+@pytest.mark.parametrize("target, refused", [("cassandra", True), ("mysql", False), ("mariadb", False)])
+def test_restore_refuses_a_backup_of_another_engine(env, target, refused):
+    assert run(env, "backup", "db-1")[0] == 0
+    rc, out, _proc = run(env, "restore", "db-1", DOK_TARGET_ENGINE=target)
+    if refused:
+        assert rc != 0 and "is a mariadb backup and the target runs cassandra" in out["errors"][0]
+        assert not os.path.exists(os.path.join(env["FAKE_DIR"], "loaded.sql"))
+    else:
+        assert rc == 0 and out["restored"]["name"] == "db-1"
