@@ -14,14 +14,11 @@ against the same bytes; the dump's own size is reported next to it.
 
 from __future__ import absolute_import, division, print_function
 
-import json
 import os
-import secrets
-import string
 import time
 
-from benchlib import BenchError, Playbook, Results, cleanup, kubectl, log, parser, pv_dir, run, run_main, \
-    toolkit_cluster, wait_ready_pod, workdir
+from benchlib import BenchError, kubectl, log, measure_and_clean, parser, pv_dir, run, run_main, start_mariadb_pair, \
+    wait_ready_pod
 
 __metaclass__ = type
 
@@ -83,16 +80,11 @@ def main():
     p.add_argument("--node", default="dok-node-1", help="node of the local PVs")
     p.add_argument("--rows", type=int, default=200000, help="rows of about 520 bytes each")
     args = p.parse_args()
-    if not toolkit_cluster():
-        raise BenchError("the backup pair deploys MariaDB on local PVs of the offline toolkit cluster; "
-                         "run tests/cluster/up.sh")
-    res = Results("backup", args.out)
-    cleanup(PREFIX)
-    play = Playbook(workdir())
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
+    res, play, password = start_mariadb_pair("backup", args, PREFIX, "MariaDB on local PVs")
     src_ns, dst_ns = PREFIX + "src", PREFIX + "dst"
     tarball = os.path.join(play.workdir, "datadir.tar")
-    try:
+
+    def measure():
         src = deploy(play, args.node, src_ns, "bk", password, extra_volumes=["store"])
         dst = deploy(play, args.node, dst_ns, "bkr", password)
         log("writing %d rows" % args.rows)
@@ -139,11 +131,8 @@ def main():
                          "kubectl exec to this host, and back into a directory of the second cluster's pod")
         res.notes.append("the logical dump is smaller than the data directory (no indexes, no free pages, gzip) but "
                          "costs SQL work; a restore rebuilds the tables and indexes, tar only copies files")
-        res.save()
-    finally:
-        if not args.keep:
-            cleanup(PREFIX)
-    print(json.dumps(res.rows))
+
+    measure_and_clean(res, args, PREFIX, measure)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
+import secrets
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -232,6 +234,27 @@ def run_main(main):
     except BenchError as exc:
         log("failed: %s" % exc)
         sys.exit(1)
+
+
+def start_mariadb_pair(pair, args, prefix, what):
+    """The toolkit cluster checked, what an earlier run left deleted: (Results, Playbook, a fresh root password)."""
+    if not toolkit_cluster():
+        raise BenchError("the %s pair deploys %s of the offline toolkit cluster; run tests/cluster/up.sh" % (pair, what))
+    res = Results(pair, args.out)
+    cleanup(prefix)
+    password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
+    return res, Playbook(workdir()), password
+
+
+def measure_and_clean(res, args, prefix, measure):
+    """Run measure(), save the results, delete what was created (unless --keep) also after a failure, print the rows."""
+    try:
+        measure()
+        res.save()
+    finally:
+        if not args.keep:
+            cleanup(prefix)
+    print(json.dumps(res.rows))
 
 
 def parser(description):

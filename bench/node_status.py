@@ -15,11 +15,9 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import secrets
-import string
 import sys
 
-from benchlib import BenchError, Playbook, Results, cleanup, kubectl, log, parser, toolkit_cluster, run_main, workdir
+from benchlib import BenchError, cleanup, kubectl, log, parser, run_main, start_mariadb_pair
 
 __metaclass__ = type
 
@@ -98,15 +96,9 @@ def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--node", default="dok-node-1", help="node of the MariaDB local PV")
     args = p.parse_args()
-    if not toolkit_cluster():
-        raise BenchError("the node_status pair deploys MariaDB on a local PV of the offline toolkit cluster; "
-                         "run tests/cluster/up.sh")
     # The deployment is the one the failover pair uses, in this pair's own namespace.
     from failover import deploy_ours
-    res = Results("node_status", args.out)
-    cleanup(PREFIX)
-    play = Playbook(workdir())
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for dummy in range(20))
+    res, play, password = start_mariadb_pair("node_status", args, PREFIX, "MariaDB on a local PV")
     try:
         side = deploy_ours(play, args.node, password, namespace=PREFIX + "mariadb", name="st")
         side.pod()
