@@ -54,9 +54,18 @@ DECOMMISSION_ARG_SPEC = {
     "assume_gone": {"type": "list", "elements": "str", "default": []},
 }
 
+REPLACE_ARG_SPEC = {
+    "lost_pod": {"type": "str"},
+    "lost_node": {"type": "str"},
+    "confirm": {"type": "bool", "default": False},
+    "min_down": {"type": "int", "default": 120},
+    "wait_timeout": {"type": "int", "default": 900},
+}
+
 RANGES = (
     ("port", 1, 65535), ("replication_factor", 1, None), ("poll_interval", 1, None), ("exec_timeout", 1, None),
     ("expected_nodes", 1, None), ("wait_timeout", 1, None), ("stall_timeout", 1, None), ("replicas", 0, None),
+    ("min_down", 0, None),
 )
 
 LOCAL_PV_VOLUME_SPEC = {
@@ -130,6 +139,10 @@ def node_status_argspec():
 
 def decommission_argspec():
     return with_auth(TARGET_ARG_SPEC, DECOMMISSION_ARG_SPEC)
+
+
+def replace_argspec():
+    return with_auth(TARGET_ARG_SPEC, REPLACE_ARG_SPEC)
 
 
 def local_pv_argspec():

@@ -168,9 +168,17 @@ class KubeApi(object):
         return self._request("PATCH", "patch", kind, name, namespace, body=patch,
                              content_type="application/merge-patch+json")
 
-    def delete(self, kind, name, namespace=None):
-        """Delete; returns False when the object was already gone."""
-        return self._request("DELETE", "delete", kind, name, namespace, missing=False) is not False
+    def delete(self, kind, name, namespace=None, grace_period=None, uid=None):
+        """Delete; returns False when the object was already gone. grace_period=0 deletes a pod whose node is
+        down at once; uid makes the delete apply only to that instance of the object (409 otherwise)."""
+        body = None
+        if grace_period is not None or uid:
+            body = {"apiVersion": "v1", "kind": "DeleteOptions"}
+            if grace_period is not None:
+                body["gracePeriodSeconds"] = int(grace_period)
+            if uid:
+                body["preconditions"] = {"uid": uid}
+        return self._request("DELETE", "delete", kind, name, namespace, body=body, missing=False) is not False
 
     def open_exec(self, namespace, pod, container, argv):
         """A websocket client streaming argv's stdout/stderr; its channel 3 carries the exit status."""

@@ -134,9 +134,13 @@ class FakeKube(object):
         self.store[key] = merge_patch(self.store[key], patch)
         return copy.deepcopy(self.store[key])
 
-    def delete(self, kind, name, namespace=None):
+    def delete(self, kind, name, namespace=None, grace_period=None, uid=None):
         self._check("delete", kind, name, namespace)
-        return self.store.pop(self.key(kind, name, namespace), None) is not None
+        key = self.key(kind, name, namespace)
+        if uid and key in self.store and (self.store[key]["metadata"].get("uid") != uid):
+            raise api_error(HttpError(409, "Precondition failed: UID in precondition"), "delete", kind, name,
+                            namespace)
+        return self.store.pop(key, None) is not None
 
     def open_exec(self, namespace, pod, container, argv):
         self._check("create", "pods/exec", pod, namespace)
