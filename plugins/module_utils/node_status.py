@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import DokError, PreconditionError, WaitTimeout
 from ansible_collections.dok.databases.plugins.module_utils.pod_exec import pick_pod
+from ansible_collections.dok.databases.plugins.module_utils.replace import lost_volumes
 
 WAIT_CONDITIONS = ("none", "healthy", "all_live", "count")
 
@@ -53,6 +54,19 @@ def status_once(ops, adapter, params, expected_nodes=None, exclude=()):
             "command": run.commands[0] if len(run.commands) == 1 else run.commands}
 
 
+def _with_lost_volumes(exc, ops):
+    """The error, its message extended by the pods whose volume sits on a node that is down."""
+    try:
+        lost = lost_volumes(ops)
+    except DokError:
+        lost = []
+    if lost:
+        exc.msg = "%s %s." % (exc.msg, "; ".join(item["message"] for item in lost))
+        exc.args = (exc.msg,)
+        exc.details["lost_volumes"] = lost
+    return exc
+
+
 def node_status(ops, adapter, params):
     """Status now, or polled until params['wait_for'] holds; never changes anything."""
     wait_for = params.get("wait_for") or "none"
@@ -72,19 +86,20 @@ def node_status(ops, adapter, params):
             met, why = condition_met(wait_for, last["summary"], expected)
         except DokError as exc:
             if wait_for == "none":
-                raise
+                raise _with_lost_volumes(exc, ops)
             met, why, last_error = False, exc.msg, exc.msg
         if met:
-            last.update(changed=False, waited=round(ops.now() - start, 1), polls=polls, unmet_polls=unmet)
+            last.update(changed=False, waited=round(ops.now() - start, 1), polls=polls, unmet_polls=unmet,
+                        lost_volumes=lost_volumes(ops))
             return last
         unmet.append("poll %d: %s" % (polls, why))
         if ops.now() >= deadline:
             summary = (last or {}).get("summary")
-            raise WaitTimeout(
+            raise _with_lost_volumes(WaitTimeout(
                 "Waited %s seconds (%d polls) for %s to reach wait_for=%s; last %s: %s. Check the pods and the "
                 "database logs, or raise wait_timeout." % (
                     params.get("wait_timeout"), polls, ops.describe(), wait_for,
                     "error" if last_error else "state", last_error or why),
                 summary=summary, nodes=(last or {}).get("nodes"), polls=polls, unmet_polls=unmet,
-                reasons=(summary or {}).get("reasons"))
+                reasons=(summary or {}).get("reasons")), ops)
         ops.sleep(params.get("poll_interval") or 5)

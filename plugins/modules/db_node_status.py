@@ -177,6 +177,19 @@ command:
   returned: success
   type: list
   sample: [cockroach, node, status, --all, --format=csv, --certs-dir=/cockroach/cockroach-certs]
+lost_volumes:
+  description:
+    - Pods that are not Ready and whose volume is pinned to a node that is NotReady or gone, with that node and
+      since when; empty while every pod is Ready. Also added to the error message when the status cannot be read.
+    - Such a pod is a candidate for M(dok.databases.db_replace_node) once the node is known to be lost.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {pod: cockroachdb-1, claim: datadir-cockroachdb-1, volume: local-pv-node-1-4f2a, node: node-1,
+       node_exists: true, not_ready_since: "2026-12-06T18:58:00Z",
+       message: "pod cockroachdb-1 is bound to PV local-pv-node-1-4f2a on node node-1, which is NotReady since
+                 2026-12-06T18:58:00Z; if the node is lost, replace the pod with playbooks/replace_node.yml"}
 waited:
   description: Seconds spent waiting for O(wait_for).
   returned: success
