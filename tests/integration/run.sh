@@ -11,6 +11,7 @@
 # Up to N targets (--jobs, else $DOK_IT_JOBS, default 2) run at once, `slow` ones first; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
+# Targets whose aliases say `toolkit` cut nodes of the offline toolkit cluster and are skipped, loudly, on any other.
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`; dok-it-<tag>-<target> with DOK_IT_NS_SUFFIX=-<tag>, so
 # that two runs of one target can share a cluster: give each its own tag and DOK_TEST_OUTPUT), dok_it_cluster and dok_it_inventory. Before a target
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of
@@ -256,6 +257,10 @@ launch_target() {
       skip_loudly "$t" "needs node hosts that share this machine's filesystem (offline toolkit cluster); $DOK_CLUSTER has none"
       return 0
     fi
+  fi
+  if has_alias "$t" toolkit && [ "$DOK_CLUSTER" != toolkit ] && [ "$syntax" = 0 ]; then
+    skip_loudly "$t" "cuts a node with the offline toolkit's node-down.sh; $DOK_CLUSTER cluster has no such switch"
+    return 0
   fi
   while [ "${#running[@]}" -ge "$limit" ]; do wait_one; done
   rm -f "$logdir/$t.result"
