@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks side by side (ours vs baseline) and print one table; `make bench` runs this.
 #   bench/run.sh [--quick] [-n N] [--out FILE] [PAIR...]
-# PAIR: failover node_status local_pv scale rolling_upgrade backup (default: all, in that order).
+# PAIR: failover node_status local_pv scale rolling_upgrade backup replace_node (default: all, in that order).
 # -n N: repetitions per side (default 5; the Cassandra upgrade runs once unless -n is given); --quick: N=1, smaller
 # local_pv count and fake node sizes, for a smoke run. The table is also written as JSON to bench/results/<UTC time>.json
 # (or --out), each pair's raw samples next to it (<name>.parts/), and pictures next to it (pictures.py): <name>.failover.png
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 py=$repo/.venv/bin/python
 n="" quick=0 out="" pairs=()
-all_pairs=(failover node_status local_pv scale rolling_upgrade backup)
+all_pairs=(failover node_status local_pv scale rolling_upgrade backup replace_node)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -39,6 +39,7 @@ for p in "${pairs[@]}"; do
   case "$p" in
     failover|node_status|backup) images+=(mariadb-11.8) ;;
     scale) images+=(cockroach-double-v23.2.4) ;;
+    replace_node) images+=(cockroach-double-v23.1.11) ;;
     rolling_upgrade) images+=(cassandra-5.0.8 cassandra-5.0.9) ;;
   esac
 done
