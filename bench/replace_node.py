@@ -48,9 +48,11 @@ def healthy():
     rows = [r for r in members() if r.get("membership", "active") != "decommissioned"]
     if len(rows) != 3 or not all(r["is_live"] == "true" for r in rows):
         return False
-    pods = kubectl_json("get", "pods", "-n", NS, "-l", "app.kubernetes.io/instance=%s,app.kubernetes.io/component=database" % NAME)["items"]
-    return len(pods) == 3 and all(any(c["type"] == "Ready" and c["status"] == "True"
-                                       for c in p["status"].get("conditions") or []) for p in pods)
+    selector = "app.kubernetes.io/instance=%s,app.kubernetes.io/component=database" % NAME
+    pods = kubectl_json("get", "pods", "-n", NS, "-l", selector)["items"]
+    ready = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True"
+                                    for c in p["status"].get("conditions") or [])]
+    return len(pods) == 3 and len(ready) == 3
 
 
 def node_ready(node):
