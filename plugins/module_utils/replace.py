@@ -579,7 +579,7 @@ def replace_node(kube, ops, adapter, engine, params, check_mode):
         state = replacer.observe(pod_name)
         decision = plan(state, params, replacer.wall())
         facts = dict(decision["facts"], **facts) if facts else decision["facts"]
-        if first_plan is None:
+        if first_plan is None and not decision["wait"]:
             first_plan = list(decision["steps"])
         if decision["refusal"]:
             if decision["clear_progress"] and state["progress"] and not check_mode:

@@ -480,3 +480,10 @@ def test_lost_volumes_says_when_the_node_is_gone():
     model = Model(node_gone=True)
     ops = StatefulSetOps.resolve(model, NS, "cockroachdb", statefulset=model.name)
     assert "which is gone from the cluster" in replace.lost_volumes(ops)[0]["message"]
+
+
+def test_a_run_that_first_waits_for_min_down_reports_the_plan_it_then_ran():
+    model = Model(dead_since=-10)
+    result = run(model, min_down=60)
+    assert result["plan"] == list(replace.STEPS)
+    assert_replaced(model, result)
