@@ -30,6 +30,8 @@ BASE = {
     # The first task of these preflights names the run (set_fact); the evaluation here starts after it.
     "backup": {"backup_cluster": "db1", "backup_namespace": "ns1", "__backup_run_name": "db1-20261206120000"},
     "restore": {"restore_cluster": "db1", "restore_namespace": "ns1", "__restore_name": ""},
+    "replace_node": {"replace_node_engine": "cockroachdb", "replace_node_name": "db1",
+                     "replace_node_namespace": "ns1", "replace_node_node": "node-3"},
 }
 
 
@@ -229,3 +231,25 @@ def test_backup_accepts_schedules(schedule):
 ])
 def test_restore_refuses_bad_input(overrides, words):
     assert any(words in m for m in refusals("restore", overrides)), refusals("restore", overrides)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"replace_node_pod": "db1-1"}, "exactly one of replace_node_pod"),
+    ({"replace_node_node": ""}, "exactly one of replace_node_pod"),
+    ({"replace_node_engine": "cassandra"}, "Cassandra replacement is not supported yet"),
+    ({"replace_node_pod": "Not_A_Pod", "replace_node_node": ""}, "pod 'Not_A_Pod'"),
+    ({"replace_node_min_down": -1}, "replace_node_min_down must be a whole number of seconds (0 or more)"),
+    ({"replace_node_min_down": "soon"}, "replace_node_min_down must be a whole number"),
+    ({"replace_node_wait_timeout": 0}, "positive whole numbers of seconds"),
+    ({"replace_node_poll_interval": 0}, "positive whole numbers of seconds"),
+    ({"replace_node_poll_interval": 901}, "the interval no longer than the timeout"),
+])
+def test_replace_node_refuses_bad_input(overrides, words):
+    messages = refusals("replace_node", overrides)
+    assert len(messages) == 1 and words in messages[0] and messages[0].endswith("Nothing was done.")
+
+
+@pytest.mark.parametrize("overrides", [{"replace_node_min_down": 0}, {"replace_node_poll_interval": 900},
+                                       {"replace_node_engine": "mysql"}])
+def test_replace_node_accepts_the_bounds(overrides):
+    assert refusals("replace_node", overrides) == []
