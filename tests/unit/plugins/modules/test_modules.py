@@ -13,8 +13,10 @@ import sys
 import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils import common
-from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, NotApplicableError
-from ansible_collections.dok.databases.plugins.modules import db_decommission, db_node_status, local_pv
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    ClusterError, NotApplicableError, PreconditionError,
+)
+from ansible_collections.dok.databases.plugins.modules import db_decommission, db_node_status, db_replace_node, local_pv
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
@@ -119,6 +121,41 @@ def test_node_status_refuses_a_foreign_statefulset():
     with pytest.raises(ClusterError) as err:
         db_node_status.execute(Module(target_params()), kube)
     assert "not managed by dok.databases" in err.value.msg
+
+
+def replace_params(**kw):
+    return target_params(**dict({"lost_pod": "db-1", "lost_node": None, "confirm": True, "min_down": 0,
+                                 "wait_timeout": 60}, **kw))
+
+
+def test_replace_node_refuses_cassandra_by_name_and_touches_nothing():
+    kube = FakeKube([namespace("db"), statefulset("db")])
+    with pytest.raises(NotApplicableError) as err:
+        db_replace_node.execute(Module(replace_params(engine="cassandra")), kube)
+    assert "replace_address_first_boot" in err.value.msg and "Nothing was done" in err.value.msg
+    assert kube.calls == []
+
+
+def test_replace_node_refuses_a_password_option_before_any_call():
+    kube = FakeKube([namespace("db"), statefulset("db")])
+    with pytest.raises(PreconditionError):
+        db_replace_node.execute(Module(replace_params(engine="cockroachdb", login_password="x")), kube)
+    assert kube.calls == []
+
+
+def test_replace_node_refuses_a_foreign_statefulset():
+    kube = FakeKube([namespace("db"), statefulset("db", ours=False)])
+    with pytest.raises(ClusterError) as err:
+        db_replace_node.execute(Module(replace_params(engine="cockroachdb")), kube)
+    assert "not managed by dok.databases" in err.value.msg
+    assert kube.changes() == []
+
+
+def test_replace_node_on_a_node_without_data_of_the_cluster_changes_nothing():
+    kube = FakeKube([namespace("db"), statefulset("db")])
+    result = db_replace_node.execute(Module(replace_params(engine="cockroachdb", lost_pod=None, lost_node="n9")), kube)
+    assert result["changed"] is False and result["pods"] == [] and "nothing to replace" in result["msg"]
+    assert kube.changes() == []
 
 
 # KubeApi's own requests are tested in tests/unit/plugins/module_utils/test_common.py.
