@@ -105,6 +105,7 @@ def main():
     res = Results("replace_node", args.out)
     cleanup(PREFIX)
     play = Playbook(workdir())
+    added = NODES[3] not in kubectl("get", "nodes", "-o", "name")[0].replace("node/", "").split()
     run([os.path.join(TOOLKIT, "cluster-up.sh"), "--nodes", "4", "--dir", STATE_DIR], timeout=600)
     run([os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "images", "build.sh"),
          "--load", "cockroach-double-v23.1.11"], timeout=1800)
@@ -164,6 +165,10 @@ def main():
     finally:
         if not args.keep:
             cleanup(PREFIX)
+        if added:
+            # the 4th node goes again, so that the cluster is the one the run started with
+            run([os.path.join(TOOLKIT, "node-down.sh"), "--dir", STATE_DIR, "3"])
+            kubectl("delete", "node", NODES[3], "--ignore-not-found")
     print(res.rows)
 
 
