@@ -18,8 +18,15 @@ import json
 import re
 import time
 
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    CommandError, DokError, PreconditionError, WaitTimeout,
+)
+from ansible_collections.dok.databases.plugins.module_utils.local_volumes import (
+    HOSTNAME_LABEL, NO_PROVISIONER, claim_of, parse_quantity,
+)
+from ansible_collections.dok.databases.plugins.module_utils.statefulset import pod_record
+
 PROGRESS_PREFIX = "replace.dok.databases/"
-NO_PROVISIONER = "kubernetes.io/no-provisioner"
 
 # Engines whose members the database knows by itself (removed its own way); MariaDB/MySQL are one server.
 MEMBER_ENGINES = ("cockroachdb", "kaiwudb")
@@ -69,14 +76,9 @@ def volume_node(pv):
     nodes = set()
     for term in terms:
         for expr in term.get("matchExpressions") or []:
-            if expr.get("key") == "kubernetes.io/hostname" and expr.get("operator") == "In":
+            if expr.get("key") == HOSTNAME_LABEL and expr.get("operator") == "In":
                 nodes.update(expr.get("values") or [])
     return sorted(nodes)[0] if len(nodes) == 1 else None
-
-
-def claim_of(pv):
-    ref = ((pv or {}).get("spec") or {}).get("claimRef") or {}
-    return ref.get("namespace"), ref.get("name")
 
 
 def down_for(node, now):
@@ -92,8 +94,7 @@ def down_for(node, now):
 
 def _active_member(members, pod):
     """The database member the pod runs: the one not yet decommissioned whose address names the pod."""
-    mine = [m for m in members if m.get("pod") == pod and m.get("membership") != "decommissioned"]
-    return mine
+    return [m for m in members if m.get("pod") == pod and m.get("membership") != "decommissioned"]
 
 
 def plan(state, params, now):
@@ -270,7 +271,6 @@ def candidates(claim, volumes, nodes, dead, storage_classes, taken_nodes):
     """PV names a new claim like `claim` could bind: Available, same class, enough capacity, on a Ready node
     other than the dead one and not one already running a pod of the StatefulSet. 'dynamic' when the class
     provisions volumes itself."""
-    from ansible_collections.dok.databases.plugins.module_utils.local_volumes import parse_quantity
     sc_name = claim.get("storage_class")
     sc = storage_classes.get(sc_name)
     if sc is not None and sc.get("provisioner") not in (None, NO_PROVISIONER):
@@ -323,14 +323,11 @@ def decode_progress(text, pod):
 # --- Observation and execution (the only part that talks to Kubernetes and the database) ---
 
 def _pod_view(name, obj):
-    from ansible_collections.dok.databases.plugins.module_utils.pod_exec import pod_is_ready
+    """pod_record of the pod plus its uid, or an absent pod."""
     if obj is None:
         return {"name": name, "uid": None, "exists": False, "ready": False, "node": None, "phase": None,
                 "deleting": False}
-    meta = obj.get("metadata") or {}
-    return {"name": name, "uid": meta.get("uid"), "exists": True, "ready": pod_is_ready(obj),
-            "node": (obj.get("spec") or {}).get("nodeName"), "phase": (obj.get("status") or {}).get("phase"),
-            "deleting": bool(meta.get("deletionTimestamp"))}
+    return dict(pod_record(obj), uid=(obj.get("metadata") or {}).get("uid"), exists=True)
 
 
 def claim_templates(sts):
@@ -378,14 +375,13 @@ class Replacer(object):
         for name, pv in pvs.items():
             volumes[name] = {"exists": True, "node": volume_node(pv), "phase": (pv.get("status") or {}).get("phase"),
                              "deleting": bool((pv.get("metadata") or {}).get("deletionTimestamp")),
-                             "claim": list(claim_of(pv)),
+                             "claim": claim_of(pv),
                              "reclaim": (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy")}
         nodes = dict((n["metadata"]["name"], node_view(n)) for n in kube.list("Node"))
         annotations = (sts.get("metadata") or {}).get("annotations") or {}
         try:
             progress = decode_progress(annotations.get(progress_key(pod_name)), pod_name)
         except ValueError as exc:
-            from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
             raise PreconditionError("%s. Remove that annotation from StatefulSet %s if it is stale. Nothing was "
                                     "done." % (exc, self.ops.name))
         dead = (progress or {}).get("node") or next(
@@ -394,7 +390,6 @@ class Replacer(object):
         pods = self.ops.pods()
         others = [p for p in pods if p["name"] != pod_name and p["ready"]]
         if self.engine in MEMBER_ENGINES:
-            from ansible_collections.dok.databases.plugins.module_utils.errors import DokError
             if not others:
                 member_error = "no other Ready pod of %s to ask" % self.ops.describe()
             else:
@@ -462,7 +457,6 @@ class Replacer(object):
                 return False
         elif step in ("wait_rejoin", "wait_healthy"):
             if self.ops.now() >= deadline:
-                from ansible_collections.dok.databases.plugins.module_utils.errors import WaitTimeout
                 raise WaitTimeout(
                     "Timed out after wait_timeout=%s seconds with pod %s at step %s (pod: %s; healthy: %s). The "
                     "replacement is recorded on StatefulSet %s: rerun to resume." % (
@@ -479,7 +473,6 @@ class Replacer(object):
         return True
 
     def _remove_member(self, state, member, deadline):
-        from ansible_collections.dok.databases.plugins.module_utils.errors import CommandError, WaitTimeout
         pods = self.ops.pods()
         control = [p["name"] for p in pods if p["name"] != state["pod"]["name"] and p["ready"]]
         if not control:
@@ -504,14 +497,12 @@ class Replacer(object):
         deleted, left = [], []
         for name in facts["volumes"]:
             pv = state["volumes"].get(name)
-            if not _deletable(pv) and not (pv and pv.get("exists") and not pv.get("deleting")):
+            if not pv or not pv.get("exists") or pv.get("deleting"):
                 continue
-            claim_ns, claim_name = pv["claim"]
-            if claim_ns != ns or claim_name not in [c["name"] for c in state["claims"]]:
-                from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError
+            if pv["claim"] not in ["%s/%s" % (ns, c["name"]) for c in state["claims"]]:
                 raise PreconditionError(
-                    "Volume %s is now claimed by %s/%s, not by a claim of pod %s; it is left alone. Remove it from "
-                    "the plan by hand if this is expected." % (name, claim_ns, claim_name, state["pod"]["name"]))
+                    "Volume %s is now claimed by %s, not by a claim of pod %s; it is left alone. Remove it from "
+                    "the plan by hand if this is expected." % (name, pv["claim"], state["pod"]["name"]))
             if pv["phase"] in ("Released", "Failed") and pv["reclaim"] == "Retain":
                 self.kube.delete("PersistentVolume", name)
                 deleted.append(name)
@@ -519,13 +510,25 @@ class Replacer(object):
                 left.append("%s (reclaim policy %s: its provisioner removes it)" % (name, pv["reclaim"]))
         if not deleted and not left:
             if self.ops.now() >= deadline:
-                from ansible_collections.dok.databases.plugins.module_utils.errors import WaitTimeout
                 raise WaitTimeout("The old volumes %s were not released within wait_timeout. Rerun to resume." %
                                   ", ".join(facts["volumes"]))
             self.ops.sleep(self.params.get("poll_interval") or 5)
             return None
         return "deleted volume(s) %s of node %s (their directories stay on that node's disk)%s" % (
             ", ".join(deleted) or "none", facts["node"], "; left %s" % ", ".join(left) if left else "")
+
+
+def claim_volumes(kube, namespace, sts, pod, pvs=None):
+    """(claim, volume, node the volume is pinned to) for each existing claim of `pod` bound to a volume; `pvs`
+    (name -> PV) saves a request per volume when the caller listed them already."""
+    found = []
+    for tmpl in claim_templates(sts):
+        claim = "%s-%s" % (tmpl, pod)
+        volume = (((kube.get("PersistentVolumeClaim", claim, namespace) or {}).get("spec")) or {}).get("volumeName")
+        if volume:
+            pv = pvs.get(volume) if pvs is not None else kube.get("PersistentVolume", volume)
+            found.append((claim, volume, volume_node(pv)))
+    return found
 
 
 def pods_on_node(kube, ops, node):
@@ -542,21 +545,15 @@ def pods_on_node(kube, ops, node):
             if record and record["node"] == node:
                 found.add(record["pod"])
     pvs = dict((pv["metadata"]["name"], pv) for pv in kube.list("PersistentVolume"))
-    templates = claim_templates(sts)
-    replicas = int((sts.get("spec") or {}).get("replicas", 0))
-    for ordinal in range(replicas):
+    for ordinal in range(int((sts.get("spec") or {}).get("replicas", 0))):
         pod = "%s-%d" % (ops.name, ordinal)
-        for tmpl in templates:
-            claim = kube.get("PersistentVolumeClaim", "%s-%s" % (tmpl, pod), ops.namespace)
-            volume = ((claim or {}).get("spec") or {}).get("volumeName")
-            if volume and volume_node(pvs.get(volume)) == node:
-                found.add(pod)
+        if any(where == node for dummy, dummy, where in claim_volumes(kube, ops.namespace, sts, pod, pvs)):
+            found.add(pod)
     return sorted(found)
 
 
 def replace_node(kube, ops, adapter, engine, params, check_mode):
     """The module's whole run; see db_replace_node."""
-    from ansible_collections.dok.databases.plugins.module_utils.errors import PreconditionError, WaitTimeout
     if params.get("pod_name"):
         pods = [params["pod_name"]]
     else:
@@ -646,11 +643,7 @@ def lost_volumes(ops, pods=None):
     nodes = dict((n["metadata"]["name"], node_view(n)) for n in kube.list("Node"))
     found = []
     for pod in down:
-        for tmpl in claim_templates(sts):
-            claim = "%s-%s" % (tmpl, pod["name"])
-            volume = (((kube.get("PersistentVolumeClaim", claim, ops.namespace) or {}).get("spec")) or {}).get(
-                "volumeName")
-            where = volume_node(kube.get("PersistentVolume", volume)) if volume else None
+        for claim, volume, where in claim_volumes(kube, ops.namespace, sts, pod["name"]):
             if not where:
                 continue
             view = nodes.get(where) or node_view(None)

@@ -381,7 +381,7 @@ def build(g):
     if g["node"] == "gone":
         nodes.pop("n1")
     volume = {"pv-old": {"exists": True, "node": "n1", "phase": "Bound" if g["pv"] == "bound" else "Released",
-                         "claim": [NS, "datadir-p"], "reclaim": "Retain"}} if g["pv"] != "absent" else {}
+                         "claim": NS + "/datadir-p", "reclaim": "Retain"}} if g["pv"] != "absent" else {}
     claims = [{"name": "datadir-p", "exists": g["claim"] != "absent", "deleting": g["claim"] == "deleting",
                "volume": "pv-new" if g["claim"] == "rebound" else "pv-old", "storage_class": "local",
                "request": "1Gi"}]
@@ -439,7 +439,7 @@ def test_destructive_steps_only_on_a_confirmed_loss(g):
 @given(g=gen_state())
 def test_a_volume_deleted_is_only_an_old_one(g):
     state = build(g)
-    state["volumes"]["pv-spare"] = {"exists": True, "node": "n2", "phase": "Available", "claim": [None, None],
+    state["volumes"]["pv-spare"] = {"exists": True, "node": "n2", "phase": "Available", "claim": None,
                                     "reclaim": "Retain"}
     decision = replace.plan(state, {"min_down": 60}, EPOCH + g["down"])
     assert "pv-spare" not in decision["facts"].get("volumes", [])
