@@ -175,27 +175,46 @@ dok_build_image() {
   echo "$out"
 }
 
-# Load a tarball into every node of the toolkit cluster, unless each node already holds it.
+# Load a tarball into every node of the toolkit cluster whose containerd answers, unless it already holds it.
+# A node taken down (node-down.sh, or a spare node a target added and removed) leaves its socket behind: it is
+# skipped and named, since pods cannot run there; a node that answers and refuses the image is an error.
+DOK_NODE_RUN_DIR=${DOK_NODE_RUN_DIR:-/run/dokc}
 dok_load_image() {
-  local target=$1 tar=$2 conf ref digest_file socks s want have missing=0
+  local target=$1 tar=$2 conf ref digest_file want="" s node have live=() pending=()
   conf=$(dok_image_conf "$target")
   ref=$(sed -n 's/^IMAGE_REF=//p' "$conf" | tr -d "\"'")
   digest_file="$tar.digest"
-  socks=$(ls /run/dokc/node-*/containerd.sock 2>/dev/null || true)
-  [ -n "$socks" ] || dok_die "no node of the offline cluster is running (tests/cluster/up.sh first); on kind use: kind load image-archive $tar"
-  if [ -f "$digest_file" ]; then
-    want=$(cat "$digest_file")
-    for s in $socks; do
-      have=$(ctr -a "$s" -n k8s.io images ls "name==$ref" 2>/dev/null | awk 'NR == 2 {print $3}')
-      [ "$have" = "$want" ] || missing=1
-    done
-    if [ "$missing" = 0 ]; then
-      dok_log "$target: $ref already loaded on every node"
-      return 0
+  for s in "$DOK_NODE_RUN_DIR"/node-*/containerd.sock; do
+    [ -e "$s" ] || continue
+    node=$(basename "$(dirname "$s")")
+    if timeout 20 ctr -a "$s" version >/dev/null 2>&1; then
+      live+=("$s")
+    else
+      dok_log "$target: $node: its containerd does not answer (node down); not loaded there"
     fi
+  done
+  [ ${#live[@]} -gt 0 ] || [ -n "$(ls "$DOK_NODE_RUN_DIR"/node-*/containerd.sock 2>/dev/null)" ] \
+    || dok_die "no node of the offline cluster is running (tests/cluster/up.sh first); on kind use: kind load image-archive $tar"
+  [ ${#live[@]} -gt 0 ] || dok_die "no node of the offline cluster answers (tests/cluster/up.sh first)"
+  [ -f "$digest_file" ] && want=$(cat "$digest_file")
+  for s in "${live[@]}"; do
+    have=""
+    if [ -n "$want" ]; then
+      have=$(ctr -a "$s" -n k8s.io images ls "name==$ref" | awk 'NR == 2 {print $3}') \
+        || dok_die "$target: listing the images of $(basename "$(dirname "$s")") failed (output above)"
+    fi
+    [ -n "$want" ] && [ "$have" = "$want" ] || pending+=("$s")
+  done
+  if [ ${#pending[@]} -eq 0 ]; then
+    dok_log "$target: $ref already loaded on every node that answers"
+    return 0
   fi
-  dok_log "$target: loading $ref"
-  "$DOK_K8S_TOOLKIT/load-image.sh" "$tar" >&2
-  s=$(echo "$socks" | head -n 1)
-  ctr -a "$s" -n k8s.io images ls "name==$ref" | awk 'NR == 2 {print $3}' >"$digest_file"
+  rm -f "$digest_file"
+  for s in "${pending[@]}"; do
+    node=$(basename "$(dirname "$s")")
+    dok_log "$target: loading $ref into $node"
+    ctr -a "$s" -n k8s.io images import "$tar" >/dev/null || dok_die "$target: loading into $node failed (output above)"
+  done
+  ctr -a "${live[0]}" -n k8s.io images ls "name==$ref" | awk 'NR == 2 {print $3}' >"$digest_file.tmp" \
+    && mv "$digest_file.tmp" "$digest_file"
 }
