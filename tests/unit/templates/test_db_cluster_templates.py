@@ -206,7 +206,9 @@ def test_mariadb_statefulset_secret_and_no_plain_password():
     sts = one(objects, "StatefulSet", "db1")
     assert sts["spec"]["replicas"] == 1
     spec = pod_spec(sts)
-    assert spec["securityContext"] == {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999}
+    assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 999, "runAsGroup": 999, "fsGroup": 999,
+                                       "fsGroupChangePolicy": "OnRootMismatch",
+                                       "seccompProfile": {"type": "RuntimeDefault"}}
     container = spec["containers"][0]
     env = {e["name"]: e for e in container["env"]}
     assert env["MARIADB_ROOT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "db1-credentials", "key": "root-password"}

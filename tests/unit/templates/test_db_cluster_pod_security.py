@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""db_cluster's pods pass the Pod Security Standard restricted, and the role refuses pods a namespace would reject."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.dok.databases.plugins.module_utils import pod_security
+
+from .db_cluster_render import CASES, by_kind, evaluate, load_tasks, pod_spec, render, render_case
+
+USERS = {"cockroachdb": 1000, "kaiwudb": 1000, "cassandra": 999, "mariadb": 999, "mysql": 999}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_database_pod_and_init_job_passes_restricted(case):
+    objects, init, dummy = render_case(case)
+    pods = [o for o in objects + init if o["kind"] in ("StatefulSet", "Deployment", "Job")
+            and not o["metadata"]["name"].endswith("-wordpress")]
+    assert pods
+    assert pod_security.object_violations(pods, "restricted") == []
+    engine = CASES[case]["db_cluster_engine"]
+    for workload in pods:
+        spec = pod_spec(workload)
+        assert spec["securityContext"]["runAsUser"] == USERS[engine]
+        assert spec["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+        assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is (engine == "cockroachdb")
+
+
+@pytest.mark.parametrize("case", [c for c in sorted(CASES) if CASES[c].get("db_cluster_wordpress_enabled")])
+def test_the_wordpress_client_needs_baseline_and_gets_it(case):
+    objects, dummy, dummy = render_case(case)
+    wordpress = [o for o in objects if o["metadata"]["name"].endswith("-wordpress") and o["kind"] == "Deployment"]
+    assert len(wordpress) == 1
+    assert pod_security.object_violations(wordpress, "baseline") == []
+    assert pod_security.object_violations(wordpress, "restricted")
+    assert evaluate(CASES[case], "{{ _db_cluster_namespace_pod_security }}") == "baseline"
+
+
+def test_overrides_merge_over_the_restricted_defaults():
+    objects, dummy = render({"db_cluster_engine": "cassandra",
+                             "db_cluster_pod_security_context": {"runAsUser": 4242, "supplementalGroups": [5]},
+                             "db_cluster_container_security_context": {"readOnlyRootFilesystem": True,
+                                                                       "capabilities": {"add": ["NET_BIND_SERVICE"]}}})
+    spec = pod_spec(by_kind(objects, "StatefulSet")[0])
+    assert spec["securityContext"] == {"runAsNonRoot": True, "runAsUser": 4242, "runAsGroup": 999, "fsGroup": 999,
+                                       "fsGroupChangePolicy": "OnRootMismatch", "supplementalGroups": [5],
+                                       "seccompProfile": {"type": "RuntimeDefault"}}
+    assert spec["containers"][0]["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                        "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}
+
+
+def test_mariadb_user_and_group_come_from_their_own_variables():
+    objects, dummy = render({"db_cluster_engine": "mariadb", "db_cluster_mariadb_root_password": "x",
+                             "db_cluster_mariadb_run_as_user": 1001, "db_cluster_mariadb_fs_group": 1002})
+    ctx = pod_spec(by_kind(objects, "StatefulSet")[0])["securityContext"]
+    assert (ctx["runAsUser"], ctx["runAsGroup"], ctx["fsGroup"]) == (1001, 1002, 1002)
+
+
+@pytest.mark.parametrize("setting,wordpress,level", [
+    ("auto", False, "restricted"), ("auto", True, "baseline"), ("baseline", False, "baseline"),
+    ("none", False, "none"), ("privileged", True, "privileged"),
+])
+def test_the_level_of_a_namespace_the_role_creates(setting, wordpress, level):
+    overrides = {"db_cluster_engine": "mariadb", "db_cluster_namespace_pod_security": setting,
+                 "db_cluster_wordpress_enabled": wordpress}
+    assert evaluate(overrides, "{{ _db_cluster_namespace_pod_security }}") == level
+
+
+def _check_task():
+    tasks = load_tasks("apply.yml")
+    return [t for t in tasks if t["name"] == "Check the pods against the Pod Security Standard the namespace enforces"][0]
+
+
+def _refused(overrides, namespace_labels):
+    """The apply task's level expression, with the namespace found (labels) or absent (None), and its check."""
+    task = _check_task()
+    objects, dummy = render(overrides)
+    init = render(overrides, ["cockroachdb/job-init.yml.j2"])[0] if overrides["db_cluster_engine"] == "cockroachdb" \
+        else []
+    info = {"resources": [] if namespace_labels is None else [{"metadata": {"labels": namespace_labels}}]}
+    extra = dict(task["vars"], __db_cluster_namespace_info=info, __db_cluster_objects=objects,
+                 __db_cluster_init_objects=init)
+    level = evaluate(dict(overrides, **extra), "{{ __db_cluster_ns_level }}")
+    # the task's list is this filter over these objects (collection filters are not loadable under pytest)
+    assert task["vars"]["__db_cluster_ns_refused"].split() == [
+        "{{", "(__db_cluster_objects", "+", "__db_cluster_init_objects)", "|",
+        "dok.databases.pod_security_violations(__db_cluster_ns_level)", "}}"]
+    return level, pod_security.object_violations(objects + init, level)
+
+
+ROOT_OVERRIDE = {"db_cluster_engine": "cockroachdb", "db_cluster_pod_security_context": {"runAsUser": 0}}
+
+
+def test_an_override_a_new_restricted_namespace_would_refuse_is_caught_before_applying():
+    level, refused = _refused(ROOT_OVERRIDE, None)
+    assert level == "restricted"
+    assert "StatefulSet/db1: securityContext.runAsUser must not be 0" in refused
+    assert "Job/db1-init: securityContext.runAsUser must not be 0" in refused
+
+
+def test_an_existing_namespace_is_checked_against_its_own_label():
+    assert _refused(ROOT_OVERRIDE, {"pod-security.kubernetes.io/enforce": "baseline"}) == ("baseline", [])
+    assert _refused(ROOT_OVERRIDE, {}) == ("privileged", [])
+    level, refused = _refused(ROOT_OVERRIDE, {"pod-security.kubernetes.io/enforce": "restricted"})
+    assert level == "restricted" and refused
+
+
+def test_the_defaults_pass_a_restricted_namespace_and_wordpress_fails_it():
+    assert _refused({"db_cluster_engine": "cassandra"}, {"pod-security.kubernetes.io/enforce": "restricted"})[1] == []
+    level, refused = _refused({"db_cluster_engine": "mariadb", "db_cluster_mariadb_root_password": "x",
+                               "db_cluster_wordpress_enabled": True},
+                              {"pod-security.kubernetes.io/enforce": "restricted"})
+    assert refused and all(r.startswith("Deployment/db1-wordpress: ") for r in refused)
+
+
+def test_the_refusal_comes_before_the_namespace_is_created():
+    names = [t["name"] for t in load_tasks("apply.yml")]
+    assert names.index(_check_task()["name"]) < names.index("Create the namespace")
