@@ -16,10 +16,13 @@ import sys
 
 import cassandra
 import pytest
+import yaml
 
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
+
+from ansible_collections.dok.databases.plugins.module_utils import pod_security
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -196,3 +199,19 @@ def test_the_sql_engines_keep_their_one_call_setup():
 def test_the_client_kind_is_read_from_its_help(help_text, expected):
     assert evaluate("{{ _failover_test_cql_help_says_probe }}", __failover_test_cql_help={"stdout": help_text}) \
         is expected
+
+
+@pytest.mark.parametrize("db_uid,probe_uid", [(999, 999), (1000, 1000), (0, 1000), (None, 1000)])
+def test_the_probe_pod_passes_pod_security_restricted_as_the_database_user(db_uid, probe_uid):
+    workload = {"spec": {"template": {"spec": {"containers": [{"name": "cassandra"}]}}}}
+    if db_uid is not None:
+        workload["spec"]["template"]["spec"]["securityContext"] = {"runAsUser": db_uid}
+    tasks = DataLoader().load_from_file(os.path.join(ROLE, "tasks", "discover.yml"), trusted_as_template=True)
+    facts = [t for t in tasks if "__failover_test_probe_uid" in t.get("ansible.builtin.set_fact", {})][0]
+    uid = evaluate(facts["ansible.builtin.set_fact"]["__failover_test_probe_uid"], __failover_test_workload=workload)
+    text = evaluate("{{ lookup('ansible.builtin.template', 'probe_pod.yml.j2') }}", ansible_search_path=[ROLE],
+                    __failover_test_probe_uid=uid, __failover_test_probe_image="dok.test/cassandra:5.0.8",
+                    __failover_test_probe_script="true", __failover_test_probe_env=[])
+    pod = yaml.safe_load(text)
+    assert pod["spec"]["securityContext"]["runAsUser"] == probe_uid
+    assert pod_security.violations(pod["spec"], "restricted") == []
