@@ -71,24 +71,22 @@ def test_the_level_of_a_namespace_the_role_creates(setting, wordpress, level):
 
 
 def _check_task():
-    tasks = load_tasks("apply.yml")
+    tasks = load_tasks("owned.yml")
     return [t for t in tasks if t["name"] == "Check the pods against the Pod Security Standard the namespace enforces"][0]
 
 
 def _refused(overrides, namespace_labels):
-    """The apply task's level expression, with the namespace found (labels) or absent (None), and its check."""
+    """The check's level expression, with the namespace found (labels) or absent (None), and its check."""
     task = _check_task()
     objects, dummy = render(overrides)
     init = render(overrides, ["cockroachdb/job-init.yml.j2"])[0] if overrides["db_cluster_engine"] == "cockroachdb" \
         else []
     info = {"resources": [] if namespace_labels is None else [{"metadata": {"labels": namespace_labels}}]}
-    extra = dict(task["vars"], __db_cluster_namespace_info=info, __db_cluster_objects=objects,
-                 __db_cluster_init_objects=init)
+    extra = dict(task["vars"], __db_cluster_namespace_info=info, __db_cluster_owned_objects=objects + init)
     level = evaluate(dict(overrides, **extra), "{{ __db_cluster_ns_level }}")
     # the task's list is this filter over these objects (collection filters are not loadable under pytest)
     assert task["vars"]["__db_cluster_ns_refused"].split() == [
-        "{{", "(__db_cluster_objects", "+", "__db_cluster_init_objects)", "|",
-        "dok.databases.pod_security_violations(__db_cluster_ns_level)", "}}"]
+        "{{", "__db_cluster_owned_objects", "|", "dok.databases.pod_security_violations(__db_cluster_ns_level)", "}}"]
     return level, pod_security.object_violations(objects + init, level)
 
 
@@ -117,6 +115,12 @@ def test_the_defaults_pass_a_restricted_namespace_and_wordpress_fails_it():
     assert refused and all(r.startswith("Deployment/db1-wordpress: ") for r in refused)
 
 
-def test_the_refusal_comes_before_the_namespace_is_created():
-    names = [t["name"] for t in load_tasks("apply.yml")]
-    assert names.index(_check_task()["name"]) < names.index("Create the namespace")
+def test_the_refusal_comes_before_anything_is_held_created_or_applied():
+    main = [t.get("ansible.builtin.include_tasks", {}).get("file") for t in load_tasks("main.yml")]
+    assert main.index("owned.yml") < main.index("converge.yml") < main.index("hold.yml") < main.index("apply.yml")
+    owned = [t["name"] for t in load_tasks("owned.yml")]
+    assert owned[-1] == _check_task()["name"]
+    # the objects checked are the ones the role renders: workloads, Services, the init Job
+    rendered = load_tasks("owned.yml")[0]["ansible.builtin.set_fact"]["__db_cluster_owned_objects"]
+    assert "_db_cluster_manifests[_db_cluster_family]" in rendered
+    assert "_db_cluster_init_manifests[_db_cluster_family]" in rendered
