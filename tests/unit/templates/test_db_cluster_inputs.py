@@ -207,5 +207,66 @@ def test_preflight_refuses_on_any_input_error():
     assert check["that"].strip() == "_db_cluster_input_errors | length == 0"
     message = " ".join(evaluate(dict(MARIADB, db_cluster_wait_timeout=0, db_cluster_port=99999),
                                 check["fail_msg"]).split())
-    assert message == ("Out of range: db_cluster_port is 99999: it must be a whole number from 1 to 65535 (a TCP port); "
+    assert message == ("Invalid input: db_cluster_port is 99999: it must be a whole number from 1 to 65535 (a TCP port); "
                        "db_cluster_wait_timeout is 0: it must be " + SECONDS + ". Nothing was changed.")
+
+
+# Hostile or malformed free text: each alone gets exactly one error that names its variable, before any change.
+IMAGE = "it must be an image reference"
+SECRET = "it must be a Secret name (lower-case DNS subdomain)"
+PATH = "it must be an absolute path of letters, digits"
+LOCALITY = "it must be key=value pairs separated by commas"
+ARG = "each must be --flag or --flag=value"
+HOSTILE = [
+    (MARIADB, "db_cluster_image", "dok.test/mariadb:11.8\nkind: Pod", IMAGE),
+    (MARIADB, "db_cluster_image", "mariadb:11.8 --privileged", IMAGE),
+    (MARIADB, "db_cluster_image", "mariadb:11.8\"}, {\"name\": \"x", IMAGE),
+    (MARIADB, "db_cluster_image", "MariaDB:11", IMAGE),
+    (MARIADB, "db_cluster_image", "mariadb:" + "1" * 200, IMAGE),
+    (MARIADB, "db_cluster_image", "mariadb:11;rm -rf /", IMAGE),
+    (dict(MARIADB, db_cluster_wordpress_enabled=True), "db_cluster_wordpress_image", "wordpress:6\n  privileged: true",
+     IMAGE),
+    (MARIADB, "db_cluster_storage_class", "local\nprovisioner: x", "it must be a StorageClass name"),
+    (MARIADB, "db_cluster_storage_class", "Local_Storage", "it must be a StorageClass name"),
+    (MARIADB, "db_cluster_storage_class", "a" * 254, "it must be a StorageClass name"),
+    (dict(MARIADB, db_cluster_mariadb_root_password=""), "db_cluster_mariadb_root_password_secret",
+     "creds\n  namespace: kube-system", SECRET),
+    (MARIADB, "db_cluster_mariadb_root_password_key", "root password", "it must be a Secret key"),
+    (MARIADB, "db_cluster_mariadb_root_password_key", "pw\nkey: x", "it must be a Secret key"),
+    (CASES["cockroachdb-tls-locality"], "db_cluster_cockroach_tls_secret", "certs; cat /etc/shadow", SECRET),
+    (CASES["cockroachdb-tls-locality"], "db_cluster_cockroach_client_tls_secret", "Client", SECRET),
+    (COCKROACH, "db_cluster_cockroach_data_dir", "/data; sh", PATH),
+    (COCKROACH, "db_cluster_cockroach_data_dir", "relative/dir", PATH),
+    (COCKROACH, "db_cluster_cockroach_certs_dir", "/certs\n    - name: evil", PATH),
+    (COCKROACH, "db_cluster_cockroach_locality", "region=eu,zone=$(reboot)", LOCALITY),
+    (COCKROACH, "db_cluster_cockroach_locality", "region=eu zone=a", LOCALITY),
+    (COCKROACH, "db_cluster_cockroach_locality", "region", LOCALITY),
+    (COCKROACH, "db_cluster_cockroach_extra_args", ["--max-offset=250ms; curl x | sh"], ARG),
+    (COCKROACH, "db_cluster_cockroach_extra_args", ["--cache=1GiB", "`id`"], ARG),
+    (COCKROACH, "db_cluster_cockroach_extra_args", ["--log-dir=/x\n  - evil"], ARG),
+    (COCKROACH, "db_cluster_cockroach_extra_args", ["--listen-addr='0.0.0.0'"], ARG),
+]
+
+
+@pytest.mark.parametrize("base, variable, value, message", HOSTILE,
+                         ids=["%s=%r" % (h[1], h[2])[:60] for h in HOSTILE])
+def test_hostile_free_text_gets_one_error_naming_its_variable(base, variable, value, message):
+    found = errors(dict(base, **{variable: value}))
+    assert len(found) == 1, found
+    name = "db_cluster_cockroach_extra_args has " if variable == "db_cluster_cockroach_extra_args" else variable + " is "
+    assert found[0].startswith(name) and message in found[0], found
+
+
+@pytest.mark.parametrize("base, variable, value", [
+    (MARIADB, "db_cluster_image", "registry.example.com:5000/team/mariadb:11.8"),
+    (MARIADB, "db_cluster_image", "mariadb@sha256:" + "a" * 64),
+    (MARIADB, "db_cluster_image", "localhost/mariadb_custom__x:11.8-noble"),
+    (MARIADB, "db_cluster_storage_class", "local-storage.example.com"),
+    (MARIADB, "db_cluster_mariadb_root_password_key", "MARIADB_ROOT.password-1"),
+    (COCKROACH, "db_cluster_cockroach_locality", "region=eu-west-1,zone=eu-west-1a,rack=r_1"),
+    (COCKROACH, "db_cluster_cockroach_extra_args", ["--max-offset=250ms", "--cluster-name=prod.eu",
+                                                    "--attrs=ssd:fast", "--disable-max-offset-check"]),
+    (COCKROACH, "db_cluster_cockroach_data_dir", "/cockroach/data-01"),
+])
+def test_ordinary_values_pass(base, variable, value):
+    assert errors(dict(base, **{variable: value})) == []
