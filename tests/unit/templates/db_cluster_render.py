@@ -39,6 +39,13 @@ CASES = {
         "db_cluster_tolerations": [{"key": "db", "operator": "Exists", "effect": "NoSchedule"}],
         "db_cluster_node_selector": {"disktype": "ssd"},
         "db_cluster_pod_annotations": {"example.com/scrape": "true"},
+        "db_cluster_network_policy": True,
+        "db_cluster_network_policy_clients": [
+            {"podSelector": {"matchLabels": {"app": "shop"}}},
+            {"namespaceSelector": {"matchLabels": {"team": "data"}},
+             "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api"]}]}},
+            {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+        ],
     },
     "kaiwudb-kwbase": {
         "db_cluster_engine": "kaiwudb",
@@ -65,6 +72,7 @@ CASES = {
         "db_cluster_service_type": "LoadBalancer",
         "db_cluster_service_annotations": {"example.com/internal": "true"},
         "db_cluster_service_load_balancer_source_ranges": ["198.18.0.0/15"],
+        "db_cluster_network_policy": True,
     },
     "mariadb-statefulset": {"db_cluster_engine": "mariadb", "db_cluster_mariadb_root_password": PASSWORD},
     "mariadb-deployment-lb-wordpress": {
@@ -79,6 +87,8 @@ CASES = {
         "db_cluster_wordpress_enabled": True,
         "db_cluster_wordpress_service_type": "NodePort",
         "db_cluster_wordpress_resources": {"requests": {"cpu": "100m"}},
+        "db_cluster_network_policy": "true",
+        "db_cluster_network_policy_clients": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}],
     },
     "mariadb-existing-secret-admin-ping": {
         "db_cluster_engine": "mariadb",
