@@ -54,12 +54,18 @@ def status_once(ops, adapter, params, expected_nodes=None, exclude=()):
             "command": run.commands[0] if len(run.commands) == 1 else run.commands}
 
 
+def _lost_volumes(ops):
+    """The report of pods whose volume sits on a node that is down, or none when it cannot be read (a namespaced
+    Role cannot list Nodes): a report never turns a status into an error."""
+    try:
+        return lost_volumes(ops)
+    except DokError:
+        return []
+
+
 def _with_lost_volumes(exc, ops):
     """The error, its message extended by the pods whose volume sits on a node that is down."""
-    try:
-        lost = lost_volumes(ops)
-    except DokError:
-        lost = []
+    lost = _lost_volumes(ops)
     if lost:
         exc.msg = "%s %s." % (exc.msg, "; ".join(item["message"] for item in lost))
         exc.args = (exc.msg,)
@@ -90,7 +96,7 @@ def node_status(ops, adapter, params):
             met, why, last_error = False, exc.msg, exc.msg
         if met:
             last.update(changed=False, waited=round(ops.now() - start, 1), polls=polls, unmet_polls=unmet,
-                        lost_volumes=lost_volumes(ops))
+                        lost_volumes=_lost_volumes(ops))
             return last
         unmet.append("poll %d: %s" % (polls, why))
         if ops.now() >= deadline:

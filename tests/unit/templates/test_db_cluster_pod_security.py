@@ -75,19 +75,50 @@ def _check_task():
     return [t for t in tasks if t["name"] == "Check the pods against the Pod Security Standard the namespace enforces"][0]
 
 
+FORBIDDEN = "forbidden"
+
+
+def _namespace_facts(overrides, info):
+    """The facts owned.yml sets from the namespace lookup's result `info`."""
+    task = [t for t in load_tasks("owned.yml") if "__db_cluster_ns_level" in t.get("ansible.builtin.set_fact", {})][0]
+    facts = task["ansible.builtin.set_fact"]
+    extra = dict(task["vars"], __db_cluster_namespace_info=info)
+    return {name: evaluate(dict(overrides, **extra), expression) for name, expression in facts.items()}
+
+
 def _refused(overrides, namespace_labels):
-    """The check's level expression, with the namespace found (labels) or absent (None), and its check."""
+    """The level owned.yml finds with the namespace found (labels), absent (None) or unreadable (FORBIDDEN), and
+    what its check refuses at that level."""
     task = _check_task()
     objects, dummy = render(overrides)
     init = render(overrides, ["cockroachdb/job-init.yml.j2"])[0] if overrides["db_cluster_engine"] == "cockroachdb" \
         else []
-    info = {"resources": [] if namespace_labels is None else [{"metadata": {"labels": namespace_labels}}]}
-    extra = dict(task["vars"], __db_cluster_namespace_info=info, __db_cluster_owned_objects=objects + init)
-    level = evaluate(dict(overrides, **extra), "{{ __db_cluster_ns_level }}")
+    if namespace_labels == FORBIDDEN:
+        info = {"failed": True, "msg": "Exception '(403)\nReason: Forbidden' raised while trying to get resource"}
+    else:
+        info = {"resources": [] if namespace_labels is None else [{"metadata": {"labels": namespace_labels}}]}
+    level = _namespace_facts(overrides, info)["__db_cluster_ns_level"]
     # the task's list is this filter over these objects (collection filters are not loadable under pytest)
     assert task["vars"]["__db_cluster_ns_refused"].split() == [
         "{{", "__db_cluster_owned_objects", "|", "dok.databases.pod_security_violations(__db_cluster_ns_level)", "}}"]
     return level, pod_security.object_violations(objects + init, level)
+
+
+def test_a_namespace_the_identity_cannot_read_exists_and_is_taken_to_enforce_the_role_level():
+    facts = _namespace_facts({"db_cluster_engine": "mariadb", "db_cluster_create_namespace": False},
+                             {"failed": True, "msg": "Exception '(403)\nReason: Forbidden' raised"})
+    assert facts == {"__db_cluster_ns_exists": True, "__db_cluster_ns_level_known": False,
+                     "__db_cluster_ns_level": "restricted"}
+    assert _refused(ROOT_OVERRIDE, FORBIDDEN)[0] == "restricted" and _refused(ROOT_OVERRIDE, FORBIDDEN)[1]
+    found = _namespace_facts({"db_cluster_engine": "mariadb"}, {"resources": []})
+    assert found["__db_cluster_ns_exists"] is False and found["__db_cluster_ns_level_known"] is True
+
+
+def test_only_a_forbidden_namespace_lookup_is_tolerated():
+    task = [t for t in load_tasks("owned.yml") if t["name"] == "Look up the namespace"][0]
+    conditions = task["failed_when"]
+    assert conditions[0] == "__db_cluster_namespace_info.failed | default(false)"
+    assert conditions[1] == "__db_cluster_namespace_info.msg | default('') is not search('\\(403\\)|Forbidden')"
 
 
 ROOT_OVERRIDE = {"db_cluster_engine": "cockroachdb", "db_cluster_pod_security_context": {"runAsUser": 0}}

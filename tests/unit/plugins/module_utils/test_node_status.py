@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult
 from ansible_collections.dok.databases.plugins.module_utils.errors import (
-    CommandError, PreconditionError, WaitTimeout,
+    CommandError, DokError, PreconditionError, WaitTimeout,
 )
 from ansible_collections.dok.databases.plugins.module_utils.node_status import condition_met, node_status
 
@@ -151,3 +151,15 @@ def test_no_wait_raises_errors_directly():
 def test_count_needs_expected_nodes():
     with pytest.raises(PreconditionError):
         node_status(Ops(), Adapter([summary(3)]), params(wait_for="count"))
+
+
+def test_a_status_met_stays_a_success_when_the_volume_report_cannot_be_read(monkeypatch):
+    """A namespaced Role cannot list Nodes: the lost-volume report is then empty, never an error of the status."""
+    from ansible_collections.dok.databases.plugins.module_utils import node_status as module
+
+    def forbidden(ops, pods=None):
+        raise DokError("Kubernetes refused to list Node (403 Forbidden)")
+
+    monkeypatch.setattr(module, "lost_volumes", forbidden)
+    result = node_status(Ops(), Adapter([summary(3)]), params(wait_for="healthy"))
+    assert result["summary"]["healthy"] and result["lost_volumes"] == []
