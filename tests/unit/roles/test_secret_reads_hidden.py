@@ -27,8 +27,7 @@ def tasks_of(items):
             continue
         yield task
         for key in BLOCK_KEYS:
-            for inner in tasks_of(task.get(key)):
-                yield inner
+            yield from tasks_of(task.get(key))
 
 
 # Tasks whose kind is a template that cannot be Secret, each with the reason (reviewed; a new one fails the test).
