@@ -80,7 +80,8 @@ FORBIDDEN = "forbidden"
 
 def _namespace_facts(overrides, info):
     """The facts owned.yml sets from the namespace lookup's result `info`."""
-    task = [t for t in load_tasks("owned.yml") if "__db_cluster_ns_level" in t.get("ansible.builtin.set_fact", {})][0]
+    task = [t for t in load_tasks("namespace.yml")
+            if "__db_cluster_ns_level" in t.get("ansible.builtin.set_fact", {})][0]
     facts = task["ansible.builtin.set_fact"]
     extra = dict(task["vars"], __db_cluster_namespace_info=info)
     return {name: evaluate(dict(overrides, **extra), expression) for name, expression in facts.items()}
@@ -115,7 +116,7 @@ def test_a_namespace_the_identity_cannot_read_exists_and_is_taken_to_enforce_the
 
 
 def test_only_a_forbidden_namespace_lookup_is_tolerated():
-    task = [t for t in load_tasks("owned.yml") if t["name"] == "Look up the namespace"][0]
+    task = [t for t in load_tasks("namespace.yml") if t["name"] == "Look up the namespace"][0]
     conditions = task["failed_when"]
     assert conditions[0] == "__db_cluster_namespace_info.failed | default(false)"
     assert conditions[1] == "__db_cluster_namespace_info.msg | default('') is not search('\\(403\\)|Forbidden')"
@@ -149,9 +150,16 @@ def test_the_defaults_pass_a_restricted_namespace_and_wordpress_fails_it():
 def test_the_refusal_comes_before_anything_is_held_created_or_applied():
     main = [t.get("ansible.builtin.include_tasks", {}).get("file") for t in load_tasks("main.yml")]
     assert main.index("owned.yml") < main.index("converge.yml") < main.index("hold.yml") < main.index("apply.yml")
-    owned = [t["name"] for t in load_tasks("owned.yml")]
-    assert owned[-1] == _check_task()["name"]
+    owned = load_tasks("owned.yml")
+    assert owned[-1]["name"] == _check_task()["name"]
+    assert owned[-2].get("ansible.builtin.import_tasks") == "namespace.yml"
     # the objects checked are the ones the role renders: workloads, Services, the init Job
-    rendered = load_tasks("owned.yml")[0]["ansible.builtin.set_fact"]["__db_cluster_owned_objects"]
+    rendered = owned[0]["ansible.builtin.set_fact"]["__db_cluster_owned_objects"]
     assert "_db_cluster_manifests[_db_cluster_family]" in rendered
     assert "_db_cluster_init_manifests[_db_cluster_family]" in rendered
+
+
+def test_apply_reads_the_namespace_itself_so_it_also_runs_alone():
+    """apply.yml is run alone (tasks_from) too; it must not depend on a fact of owned.yml or of an earlier run."""
+    apply = load_tasks("apply.yml")
+    assert apply[0].get("ansible.builtin.import_tasks") == "namespace.yml"
