@@ -21,6 +21,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -75,6 +76,97 @@ class DoubleError(Exception):
         super(DoubleError, self).__init__(msg)
         self.msg = msg
         self.extra = extra or []
+
+
+CERTS_HELP = ("cannot load certificates.\nCheck your certificate settings, set --certs-dir, or use --insecure for "
+              "insecure clusters.\n\n")
+
+
+def certs_dir(opts):
+    """None for an insecure call (`--insecure`, or a `--url` with sslmode=disable), else the certificates directory."""
+    if opts.get("insecure", "false") not in ("false", "0"):
+        return None
+    if re.search(r"[?&]sslmode=disable(&|$)", opts.get("url") or ""):
+        return None
+    return opts.get("certs-dir") or os.path.join(os.path.expanduser("~"), ".cockroach-certs")
+
+
+def cert_common_name(path):
+    """The subject CN of a PEM certificate (None when the interpreter cannot decode it)."""
+    decode = getattr(getattr(ssl, "_ssl", None), "_test_decode_cert", None)
+    if decode is None:
+        return None
+    for rdn in decode(path).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return ""
+
+
+def load_tls(opts, role, user="root"):
+    """TLS contexts of a node (`role` "node": node.crt/node.key) or of a client (client.<user>.crt/.key), both
+    with ca.crt, or None when insecure. Refuses, as the real CLI does, a missing directory or file, a file that is
+    not a PEM certificate or key, a key that does not match its certificate and a certificate for another name;
+    whether a certificate was signed by the CA is checked by the peer in every TLS handshake."""
+    certs = certs_dir(opts)
+    if certs is None:
+        return None
+    if not os.path.isdir(certs):
+        raise DoubleError(CERTS_HELP + "problem using security settings: no certificates found; does certs dir exist?"
+                          " (%s)" % certs)
+    name = "node" if role == "node" else "client.%s" % user
+    ca, crt, key = (os.path.join(certs, f) for f in ("ca.crt", name + ".crt", name + ".key"))
+    missing = [os.path.basename(f) for f in (ca, crt, key) if not os.path.isfile(f)]
+    if missing:
+        raise DoubleError(CERTS_HELP + "problem using security settings: %s not found in %s"
+                          % (", ".join(missing), certs))
+    try:
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(crt, key)
+        server.load_verify_locations(ca)
+        server.verify_mode = ssl.CERT_REQUIRED
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.load_cert_chain(crt, key)
+        client.load_verify_locations(ca)
+        http = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        http.load_cert_chain(crt, key)
+        common_name = cert_common_name(crt)
+    except (ssl.SSLError, ValueError) as e:
+        raise DoubleError(CERTS_HELP + "problem with the certificates in %s: %s" % (certs, e))
+    wanted = "node" if role == "node" else user
+    if common_name is not None and common_name != wanted:
+        raise DoubleError(CERTS_HELP + "%s.crt has CommonName %r; it must be %r" % (name, common_name, wanted))
+    return {"server": server, "client": client, "http": http, "dir": certs}
+
+
+def tls_server(base, context):
+    """`base` (a socketserver class) whose accepted sockets are TLS when `context` is set; the handshake runs in
+    the request's thread, so a slow or plain-text client cannot block the accept loop."""
+
+    class Server(base):
+        def get_request(self):
+            sock, addr = base.get_request(self)
+            if context is not None:
+                sock.settimeout(10)
+                sock = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            return sock, addr
+
+    return Server
+
+
+def tls_handshake(request):
+    """Completes a server-side handshake; returns the peer's CN ('' without a client certificate), None on failure."""
+    if not isinstance(request, ssl.SSLSocket):
+        return ""
+    try:
+        request.do_handshake()
+    except (OSError, ValueError):
+        return None
+    for rdn in (request.getpeercert() or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return ""
 
 
 def config():
@@ -628,6 +720,8 @@ class Node(object):
         self.address = "%s:%d" % (adv_host, adv_port)
         self.join = [a for a in (opts.get("join") or "").split(",") if a.strip()]
         self.locality = opts.get("locality", "")
+        self.tls = load_tls(opts, "node")
+        self.tls_client = self.tls["client"] if self.tls else None
         self.state_file = os.path.join(self.store, "crdb-double-state.json")
         self.id_file = os.path.join(self.store, "crdb-double-node.json")
         self.state = new_state()
@@ -718,7 +812,7 @@ class Node(object):
     def gossip_with(self, addr):
         payload = {"op": "gossip", "state": self.snapshot()}
         try:
-            reply = call(addr, payload, timeout=1.5, port=self.port)
+            reply = call(addr, payload, timeout=1.5, port=self.port, tls=self.tls_client)
         except (OSError, ValueError):
             return
         if "state" in reply:
@@ -741,7 +835,7 @@ class Node(object):
                 continue
             try:
                 reply = call(addr, {"op": "join", "address": self.address, "token": self.join_token}, timeout=10,
-                             port=self.port)
+                             port=self.port, tls=self.tls_client)
             except (OSError, ValueError):
                 continue
             if reply.get("node_id"):
@@ -837,7 +931,7 @@ class Node(object):
             if self.is_self(addr):
                 continue
             try:
-                reply = call(addr, {"op": "state"}, timeout=1, port=self.port)
+                reply = call(addr, {"op": "state"}, timeout=1, port=self.port, tls=self.tls_client)
             except (OSError, ValueError):
                 continue
             if "state" in reply:
@@ -864,7 +958,7 @@ class Node(object):
             addr = reg_value(self.state["nodes"].get(str(leader), {}), "desc", {}).get("address")
         if leader is not None and leader != self.node_id and addr:
             try:
-                return call(addr, req, timeout=10, port=self.port)
+                return call(addr, req, timeout=10, port=self.port, tls=self.tls_client)
             except (OSError, ValueError):
                 pass
         with self.lock:
@@ -952,15 +1046,34 @@ class Node(object):
         node = self
 
         class TcpHandler(socketserver.StreamRequestHandler):
+            def setup(self):
+                self.peer = tls_handshake(self.request)
+                socketserver.StreamRequestHandler.setup(self)
+
             def handle(self):
+                if self.peer is None:
+                    return
                 try:
                     line = self.rfile.readline()
-                    reply = node.handle(json.loads(line.decode("utf-8")))
+                    req = json.loads(line.decode("utf-8"))
+                    if node.tls and req.get("op") in ("gossip", "join") and self.peer != "node":
+                        reply = {"error": "only nodes may %s; the client certificate is for %r"
+                                          % (req.get("op"), self.peer)}
+                    else:
+                        reply = node.handle(req)
                 except Exception as e:  # the request loop must survive any bad request
                     reply = {"error": "%s: internal error: %s" % (DOUBLE_NAME, e)}
                 self.wfile.write((json.dumps(reply) + "\n").encode("utf-8"))
 
         class HttpHandler(BaseHTTPRequestHandler):
+            def setup(self):
+                self.peer = tls_handshake(self.request)
+                BaseHTTPRequestHandler.setup(self)
+
+            def handle(self):
+                if self.peer is not None:
+                    BaseHTTPRequestHandler.handle(self)
+
             def do_GET(self):
                 path, _sep, query = self.path.partition("?")
                 if path != "/health":
@@ -984,14 +1097,17 @@ class Node(object):
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         socketserver.ThreadingTCPServer.daemon_threads = True
-        tcp = socketserver.ThreadingTCPServer((self.listen_host, self.port), TcpHandler)
+        tcp = tls_server(socketserver.ThreadingTCPServer, self.tls and self.tls["server"])(
+            (self.listen_host, self.port), TcpHandler)
         ThreadingHTTPServer.daemon_threads = True
-        http = ThreadingHTTPServer((self.http_host, self.http_port), HttpHandler)
+        http_server = tls_server(ThreadingHTTPServer, self.tls and self.tls["http"])
+        http = http_server((self.http_host, self.http_port), HttpHandler)
         threading.Thread(target=tcp.serve_forever, daemon=True).start()
         threading.Thread(target=http.serve_forever, daemon=True).start()
-        self.log("TEST DOUBLE emulating %s %s (not a database): node %s, listening on %s:%d, http %s:%d, join %s"
+        self.log("TEST DOUBLE emulating %s %s (not a database): node %s, %s, listening on %s:%d, http %s:%d, join %s"
                  % (FLAVOURS[self.flavour]["product"], self.info["version"],
-                    "n%d" % self.node_id if self.node_id else "(not yet joined)", self.listen_host or "*",
+                    "n%d" % self.node_id if self.node_id else "(not yet joined)",
+                    "secure (certificates in %s)" % self.tls["dir"] if self.tls else "INSECURE", self.listen_host or "*",
                     self.port, self.http_host or "*", self.http_port, ",".join(self.join) or "-"))
         if self.node_id is not None:
             self.refuse_if_removed()
@@ -1029,17 +1145,21 @@ def split_hostport(text, default_port):
     return text, default_port
 
 
-def call(addr, payload, timeout=5.0, port=26257):
+def call(addr, payload, timeout=5.0, port=26257, tls=None):
     host, p = split_hostport(addr, port)
-    with socket.create_connection((host or "localhost", p), timeout=timeout) as sock:
-        sock.settimeout(timeout)
-        sock.sendall((json.dumps(payload) + "\n").encode("utf-8"))
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
+    with socket.create_connection((host or "localhost", p), timeout=timeout) as raw:
+        raw.settimeout(timeout)
+        sock = tls.wrap_socket(raw, server_hostname=host or "localhost") if tls is not None else raw
+        try:
+            sock.sendall((json.dumps(payload) + "\n").encode("utf-8"))
+            chunks = []
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        finally:
+            sock.close()
     return json.loads(b"".join(chunks).decode("utf-8"))
 
 
@@ -1083,6 +1203,11 @@ def target_address(opts):
     return "%s:%d" % (h, p)
 
 
+def url_user(opts):
+    m = re.match(r"^\w+://([^@:/]+)[^@/]*@", opts.get("url") or "")
+    return m.group(1) if m else None
+
+
 def dial_error(addr, exc):
     """The client's message when the server cannot be reached, with Go's wording of the cause."""
     host, port = split_hostport(addr, 26257)
@@ -1113,12 +1238,22 @@ class Cli(object):
         self.sleep = sleep
         self.addr = target_address(opts)
         self.transport = transport or self._tcp
+        self.tls = None
+        if transport is None:
+            self.tls = load_tls(opts, "client", opts.get("user") or opts.get("u") or url_user(opts) or "root")
 
     def _tcp(self, payload):
         try:
-            return call(self.addr, payload, timeout=15)
+            return call(self.addr, payload, timeout=15, tls=self.tls and self.tls["client"])
+        except ssl.SSLError as e:
+            raise DoubleError("cannot establish a TLS connection to %s: %s" % (self.addr, e))
         except OSError as e:
             raise dial_error(self.addr, e)
+        except ValueError:
+            if self.tls is None:
+                raise DoubleError("node is running secure mode, SSL connection required")
+            raise DoubleError("%s: the server at %s closed the connection (was the client certificate refused?)"
+                              % (DOUBLE_NAME, self.addr))
 
     def request(self, payload):
         reply = self.transport(payload)
@@ -1242,10 +1377,14 @@ def main(argv=None):
     opts, args = parse_args(argv)
     command = args[0] if args else ""
     if opts.get("version") == "true" or command == "version":
-        Cli(program, info, opts).version()
+        Cli(program, info, opts, transport=dict).version()
         return 0
     if command in ("start", "start-single-node", "start-single-replica"):
-        node = Node(opts, info, config(), start_mode=command)
+        try:
+            node = Node(opts, info, config(), start_mode=command)
+        except DoubleError as e:
+            sys.stderr.write("ERROR: %s\nFailed running \"%s\"\n" % (e.msg, command))
+            return 1
         faulthandler.register(signal.SIGUSR1)
         signal.signal(signal.SIGTERM, node.stop)
         signal.signal(signal.SIGINT, node.stop)
@@ -1255,8 +1394,8 @@ def main(argv=None):
         node.loop()
         return 0
     name = " ".join(args[:2]) if command == "node" else command
-    cli = Cli(program, info, opts)
     try:
+        cli = Cli(program, info, opts)
         if command == "init":
             cli.init()
         elif command == "sql":

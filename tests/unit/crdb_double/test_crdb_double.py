@@ -82,7 +82,7 @@ class FakeServer:
 
     def __init__(self, tmp_path, state, config=None, flavour="cockroach"):
         info = {"flavour": flavour, "version": "v23.1.11"}
-        self.node = cd.Node({"store": str(tmp_path / "store")}, info, config or cfg())
+        self.node = cd.Node({"insecure": "true", "store": str(tmp_path / "store")}, info, config or cfg())
         self.node.state = state
         self.node.node_id = 1
         self.node.cluster_id = state.get("cluster_id")
@@ -269,7 +269,7 @@ def test_drain_prints_the_recorded_progress_and_makes_the_node_unready(tmp_path)
 
 
 def test_init_once_then_the_recorded_error(tmp_path):
-    node = cd.Node({"store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.2.4"}, cfg())
+    node = cd.Node({"insecure": "true", "store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.2.4"}, cfg())
     out, _err = run_cli(node.handle, "cockroach", {}, "init")
     assert out == "Cluster successfully initialized\n"
     assert node.node_id == 1 and cd.setting(node.state, "version") == "23.2"
@@ -279,30 +279,30 @@ def test_init_once_then_the_recorded_error(tmp_path):
 
 
 def test_join_hands_out_distinct_ids_and_a_restart_keeps_its_id(tmp_path):
-    seed = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    seed = cd.Node({"insecure": "true", "store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     seed.op_init()
     ids = [seed.handle({"op": "join", "address": "db-%d:26257" % i})["node_id"] for i in (1, 2, 3)]
     assert ids == [2, 3, 4]
     seed.save()
-    again = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    again = cd.Node({"insecure": "true", "store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     assert again.node_id == 1 and again.state["next_id"] == 5
 
 
 def test_a_retried_join_gets_the_id_it_was_given_not_a_new_one(tmp_path):
-    seed = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    seed = cd.Node({"insecure": "true", "store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     seed.op_init()
     first = seed.handle({"op": "join", "address": "db-1:26257", "token": "t-1"})
     retry = seed.handle({"op": "join", "address": "db-1:26257", "token": "t-1"})
     other = seed.handle({"op": "join", "address": "db-2:26257", "token": "t-2"})
     assert (first["node_id"], retry["node_id"], other["node_id"]) == (2, 2, 3)
     assert sorted(seed.state["nodes"], key=int) == ["1", "2", "3"]
-    peer = cd.Node({"store": str(tmp_path / "b")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    peer = cd.Node({"insecure": "true", "store": str(tmp_path / "b")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     cd.merge_state(peer.state, seed.snapshot())
     assert peer.state["nodes"]["3"]["join"] == "t-2"
 
 
 def test_a_node_decommissioned_before_it_started_refuses_to_rejoin(tmp_path, monkeypatch):
-    node = cd.Node({"store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
+    node = cd.Node({"insecure": "true", "store": str(tmp_path / "a")}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     node.op_init()
     node.state["nodes"]["1"]["membership"] = {"v": "decommissioned", "ts": node.started_at - 10}
 
@@ -405,7 +405,7 @@ def test_main_reports_errors_like_the_real_cli(capsys, monkeypatch):
         raise cd.socket.gaierror(-2, "Name or service not known")
 
     monkeypatch.setattr(cd.socket, "create_connection", no_such_host)
-    assert cd.main(["--program", "cockroach", "sql", "--url", "postgresql://u@gcp-us-east4.crdb.io:26257/db",
+    assert cd.main(["--program", "cockroach", "sql", "--url", "postgresql://u@gcp-us-east4.crdb.io:26257/db?sslmode=disable",
                     "-e", "SELECT 1"]) == 1
     assert capsys.readouterr().err == fixture("error_cannot_dial_no_such_host.txt")
 
@@ -432,7 +432,7 @@ def test_argument_parsing_accepts_the_statefulset_command_line():
 
 
 def test_peers_skip_the_node_itself_and_prefer_advertised_addresses(tmp_path):
-    node = cd.Node({"store": str(tmp_path / "s"), "advertise-addr": "db-2.db.ns.svc.cluster.local:26257",
+    node = cd.Node({"insecure": "true", "store": str(tmp_path / "s"), "advertise-addr": "db-2.db.ns.svc.cluster.local:26257",
                     "join": "db-0.db,db-1.db,db-2.db"}, {"flavour": "cockroach", "version": "v23.1.11"}, cfg())
     assert node.peers() == ["db-0.db", "db-1.db"]
     node.state = state_with({1: {"address": "db-0.db.ns.svc.cluster.local:26257"},

@@ -59,8 +59,9 @@ def free_ports(count):
 
 
 class Cluster:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, node_security=("--insecure",), client_security=("--insecure",)):
         self.tmp = tmp_path
+        self.node_security, self.client_security = list(node_security), list(client_security)
         ports = free_ports(6)
         self.sql_ports, self.http_ports = ports[:3], ports[3:]
         self.env = dict(os.environ, CRDB_DOUBLE_VERSION="v23.1.11", CRDB_DOUBLE_LIVENESS_TIMEOUT="20",
@@ -74,13 +75,14 @@ class Cluster:
         join = ",".join(self.addr(j) for j in range(3))
         log = open(str(self.tmp / ("n%d.log" % i)), "ab")
         self.procs[i] = subprocess.Popen(
-            [sys.executable, PROGRAM, "start", "--insecure", "--store=%s" % (self.tmp / ("n%d" % i)),
-             "--listen-addr=" + self.addr(i), "--advertise-addr=" + self.addr(i),
-             "--http-addr=127.0.0.1:%d" % self.http_ports[i], "--join=" + join],
+            [sys.executable, PROGRAM, "start"] + self.node_security + [
+                "--store=%s" % (self.tmp / ("n%d" % i)), "--listen-addr=" + self.addr(i),
+                "--advertise-addr=" + self.addr(i), "--http-addr=127.0.0.1:%d" % self.http_ports[i], "--join=" + join],
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
 
-    def cli(self, i, *args):
-        return subprocess.run([sys.executable, PROGRAM] + list(args) + ["--insecure", "--host=" + self.addr(i)],
+    def cli(self, i, *args, **kwargs):
+        security = list(kwargs.get("security", self.client_security))
+        return subprocess.run([sys.executable, PROGRAM] + list(args) + security + ["--host=" + self.addr(i)],
                               capture_output=True, text=True, env=self.env, timeout=60, check=False)
 
     def until(self, what, check):
@@ -199,7 +201,7 @@ def test_saves_from_the_gossip_loop_and_request_threads_at_once_keep_the_node_al
     """A node saves from its gossip loop and from request threads (sql, init) at the same time. Sharing one .tmp file
     without a lock, one thread's os.replace found the .tmp already moved away and the node's loop died."""
     double = load_double()
-    node = double.Node({"store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.1.11"}, double.config())
+    node = double.Node({"insecure": "true", "store": str(tmp_path / "s")}, {"flavour": "cockroach", "version": "v23.1.11"}, double.config())
     errors = []
 
     def writer(n):
