@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a checkout for development and tests: .venv (pinned tools) and .collections
-# (kubernetes.core plus a link to this checkout as dok.databases). Safe to re-run: each step is
+# (kubernetes.core and community.crypto plus a link to this checkout as dok.databases). Safe to re-run: each step is
 # skipped when what it would produce is already there and matches.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ CACHE="$ROOT/.tmp/setup"
 ANSIBLE_PACKAGE_VERSION="${DOK_ANSIBLE_PACKAGE_VERSION:-12.3.0}"
 GALAXY_TIMEOUT="${DOK_GALAXY_TIMEOUT:-30}"
 KUBERNETES_CORE_MIN="6.0.0"
+COMMUNITY_CRYPTO_MIN="2.22.0"
 
 log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -50,9 +51,9 @@ setup_venv() {
     fi
 }
 
-# Prints the installed kubernetes.core version when it satisfies the minimum, else fails.
-installed_kubernetes_core() {
-    "$VENV/bin/python" - "$COLLECTIONS/ansible_collections/kubernetes/core/MANIFEST.json" "$KUBERNETES_CORE_MIN" <<'PY'
+# Prints the installed version of collection $1 (namespace/name) when it satisfies the minimum $2, else fails.
+installed_collection() {
+    "$VENV/bin/python" - "$COLLECTIONS/ansible_collections/$1/MANIFEST.json" "$2" <<'PY'
 import json
 import sys
 
@@ -73,14 +74,22 @@ print(version)
 PY
 }
 
-install_kubernetes_core_from_galaxy() {
-    log "installing kubernetes.core from Galaxy (timeout ${GALAXY_TIMEOUT}s)"
+installed_collections() {
+    local core crypto
+    core=$(installed_collection kubernetes/core "$KUBERNETES_CORE_MIN") || return 1
+    crypto=$(installed_collection community/crypto "$COMMUNITY_CRYPTO_MIN") || return 1
+    printf 'kubernetes.core %s, community.crypto %s\n' "$core" "$crypto"
+}
+
+install_collections_from_galaxy() {
+    log "installing kubernetes.core and community.crypto from Galaxy (timeout ${GALAXY_TIMEOUT}s)"
     timeout "$GALAXY_TIMEOUT" "$VENV/bin/ansible-galaxy" collection install --timeout "$GALAXY_TIMEOUT" \
         -r "$ROOT/requirements.yml" -p "$COLLECTIONS" >"$CACHE/galaxy.log" 2>&1
 }
 
-# Offline path: the `ansible` package on PyPI bundles kubernetes.core; install it from that wheel.
-install_kubernetes_core_from_wheel() {
+# Offline path: the `ansible` package on PyPI bundles kubernetes.core and community.crypto; install them from
+# that wheel.
+install_collections_from_wheel() {
     local wheel="$CACHE/ansible-$ANSIBLE_PACKAGE_VERSION-py3-none-any.whl"
     local unpacked="$CACHE/ansible-$ANSIBLE_PACKAGE_VERSION"
     if [ ! -f "$wheel" ]; then
@@ -94,32 +103,35 @@ install_kubernetes_core_from_wheel() {
 import sys
 import zipfile
 
-prefix = "ansible_collections/kubernetes/core/"
 with zipfile.ZipFile(sys.argv[1]) as wheel:
-    members = [name for name in wheel.namelist() if name.startswith(prefix)]
-    if not members:
-        sys.exit("%s holds no %s" % (sys.argv[1], prefix))
-    wheel.extractall(sys.argv[2], members)
+    for prefix in ("ansible_collections/kubernetes/core/", "ansible_collections/community/crypto/"):
+        members = [name for name in wheel.namelist() if name.startswith(prefix)]
+        if not members:
+            sys.exit("%s holds no %s" % (sys.argv[1], prefix))
+        wheel.extractall(sys.argv[2], members)
 PY
-    log "installing kubernetes.core from the ansible $ANSIBLE_PACKAGE_VERSION wheel"
-    "$VENV/bin/ansible-galaxy" collection install --force --no-deps \
-        "$unpacked/ansible_collections/kubernetes/core" -p "$COLLECTIONS" >"$CACHE/wheel-install.log" 2>&1 ||
-        { cat "$CACHE/wheel-install.log" >&2; die "ansible-galaxy could not install kubernetes.core from $unpacked"; }
+    local collection
+    for collection in kubernetes/core community/crypto; do
+        log "installing ${collection/\//.} from the ansible $ANSIBLE_PACKAGE_VERSION wheel"
+        "$VENV/bin/ansible-galaxy" collection install --force --no-deps \
+            "$unpacked/ansible_collections/$collection" -p "$COLLECTIONS" >"$CACHE/wheel-install.log" 2>&1 ||
+            { cat "$CACHE/wheel-install.log" >&2; die "ansible-galaxy could not install $collection from $unpacked"; }
+    done
     rm -rf "$unpacked"
 }
 
 setup_collections() {
     mkdir -p "$COLLECTIONS/ansible_collections/dok" "$CACHE"
     local version
-    if version=$(installed_kubernetes_core); then
-        log "kubernetes.core $version present in $COLLECTIONS"
+    if version=$(installed_collections); then
+        log "$version present in $COLLECTIONS"
     else
-        if ! install_kubernetes_core_from_galaxy; then
-            install_kubernetes_core_from_wheel
+        if ! install_collections_from_galaxy; then
+            install_collections_from_wheel
         fi
-        version=$(installed_kubernetes_core) ||
-            die "kubernetes.core >= $KUBERNETES_CORE_MIN is still missing from $COLLECTIONS (logs in $CACHE)"
-        log "kubernetes.core $version installed in $COLLECTIONS"
+        version=$(installed_collections) ||
+            die "kubernetes.core >= $KUBERNETES_CORE_MIN or community.crypto >= $COMMUNITY_CRYPTO_MIN is still missing from $COLLECTIONS (logs in $CACHE)"
+        log "$version installed in $COLLECTIONS"
     fi
 
     local link="$COLLECTIONS/ansible_collections/dok/databases"
