@@ -54,12 +54,14 @@ options:
     type: str
   insecure:
     description:
-      - Connect the database CLI without TLS (CockroachDB and KaiwuDB C(--insecure)).
+      - Connect the database CLI without TLS (CockroachDB and KaiwuDB C(--insecure)), for a cluster started with
+        C(--insecure). By default the CLI uses the certificates in O(certs_dir).
     type: bool
     default: false
   certs_dir:
     description:
       - Directory with the client certificates inside the pod (CockroachDB and KaiwuDB C(--certs-dir)).
+      - Default C(/cockroach/cockroach-certs), where the P(dok.databases.db_cluster#role) role mounts them.
     type: str
   db_host:
     description:

@@ -69,6 +69,10 @@ def value(row, name):
     return None if raw in ("", "NULL") else raw
 
 
+# Where the db_cluster role mounts the certificates (the CockroachDB Helm chart's and operator's path).
+DEFAULT_CERTS_DIR = "/cockroach/cockroach-certs"
+
+
 class CockroachDBAdapter(EngineAdapter):
     name = "cockroachdb"
     default_container = "cockroachdb"
@@ -85,8 +89,8 @@ class CockroachDBAdapter(EngineAdapter):
         args = ["--host=%s:%s" % (host, port)]
         if params.get("insecure"):
             args.append("--insecure")
-        elif params.get("certs_dir"):
-            args.append("--certs-dir=%s" % params["certs_dir"])
+        else:
+            args.append("--certs-dir=%s" % (params.get("certs_dir") or DEFAULT_CERTS_DIR))
         if params.get("login_user"):
             args.append("--user=%s" % params["login_user"])
         return args

@@ -127,3 +127,27 @@ def test_every_reviewed_exception_still_exists():
 @pytest.mark.parametrize("path, name, task, args", secret_tasks(), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_task_that_can_return_a_secret_hides_its_data(path, name, task, args):
     assert hides_data(task, args), "%s: %r can return a Secret's data; add no_log: true or hidden_fields" % (path, name)
+
+
+# community.crypto modules that return a private key (or take one as an argument, which the log would show).
+KEY_MODULES = ("community.crypto.openssl_privatekey_pipe", "community.crypto.openssl_csr_pipe",
+               "community.crypto.x509_certificate_pipe")
+
+
+def key_tasks():
+    found = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml"))):
+        with open(path) as stream:
+            for task in tasks_of(yaml.safe_load(stream)):
+                if any(module in task for module in KEY_MODULES) or "privatekey" in str(task.get("ansible.builtin.set_fact")):
+                    found.append((os.path.relpath(path, ROOT), task.get("name"), task))
+    return found
+
+
+def test_the_scan_finds_the_key_tasks():
+    assert len(key_tasks()) >= 6
+
+
+@pytest.mark.parametrize("path, name, task", key_tasks(), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_task_that_handles_a_private_key_is_no_log(path, name, task):
+    assert task.get("no_log") in (True, "true"), "%s: %r handles a private key; add no_log: true" % (path, name)

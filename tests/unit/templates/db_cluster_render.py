@@ -24,7 +24,9 @@ USER_PASSWORD = "unit-test-user-pw"
 init_plugin_loader()
 
 CASES = {
-    "cockroachdb-insecure": {"db_cluster_engine": "cockroachdb"},
+    "cockroachdb-insecure": {"db_cluster_engine": "cockroachdb", "db_cluster_cockroach_insecure": True},
+    # the default: secure, with the certificates the role issues into its own Secrets
+    "cockroachdb-issued-certs": {"db_cluster_engine": "cockroachdb"},
     "cockroachdb-tls-locality": {
         "db_cluster_engine": "cockroachdb",
         "db_cluster_cockroach_insecure": False,

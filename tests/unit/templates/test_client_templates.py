@@ -50,7 +50,7 @@ def case_objects(case):
 def shell_pod(case, **overrides):
     workloads, public = case_objects(case)
     found = {"__sql_shell_workloads": workloads, "__sql_shell_service": {"resources": public}}
-    tls = CASES[case].get("db_cluster_cockroach_insecure") is False
+    tls = CASES[case].get("db_cluster_cockroach_insecure") is not True
     base = {"sql_shell_name": "db1", "sql_shell_namespace": "ns1", "sql_shell_insecure": not tls}
     base.update(overrides)
     return render_role("sql_shell", "pod.yml.j2", base, found)
@@ -144,7 +144,9 @@ def test_tls_client_gets_the_ca_and_its_client_certificate_but_never_the_node_ke
     ("cockroachdb-insecure", "kubectl exec -it -n ns1 db1-sql-shell -c shell -- cockroach sql --host=db1-public:26257 "
                              "--user=root --insecure"),
     ("kaiwudb-kwbase", "kubectl exec -it -n ns1 db1-sql-shell -c shell -- kwbase sql --host=db1-public:26257 --user=root "
-                       "--insecure"),
+                       "--certs-dir=/cockroach/cockroach-certs"),
+    ("cockroachdb-issued-certs", "kubectl exec -it -n ns1 db1-sql-shell -c shell -- cockroach sql --host=db1-public:26257 "
+                                 "--user=root --certs-dir=/cockroach/cockroach-certs"),
     ("cassandra-one-rack", "kubectl exec -it -n ns1 db1-sql-shell -c shell -- cqlsh db1-public 9042 --connect-timeout=10"),
     ("mariadb-statefulset", "kubectl exec -it -n ns1 db1-sql-shell -c shell -- mariadb --protocol=TCP --host=db1-public "
                             "--port=3306 --user=root --connect-timeout=10"),
@@ -219,7 +221,7 @@ def test_nodeport_service_is_ours_and_selects_the_pods_of_the_public_service(cas
     (http,) = [p for p in public["spec"]["ports"] if p["name"] == "http"]
     assert service["spec"]["ports"][0]["port"] == http["port"] and service["spec"]["ports"][0]["targetPort"] == "http"
     assert evaluate(templar, "_admin_ui_port_forward") == "kubectl port-forward -n ns1 service/db1-public 8080:8080"
-    tls = CASES[case].get("db_cluster_cockroach_insecure") is False
+    tls = CASES[case].get("db_cluster_cockroach_insecure") is not True
     assert evaluate(templar, "_admin_ui_port_forward_url") == ("https" if tls else "http") + "://localhost:8080/"
 
 

@@ -21,11 +21,22 @@ def checked_objects(case):
     check = [t for t in tasks if t.get("ansible.builtin.import_tasks") == "ownership.yml"]
     assert len(check) == 1
     facts = {"__db_cluster_owned_objects": objects + init}
-    # the facts set between the rendering and the ownership check
+    # the facts set between the rendering and the ownership check, each only when its condition holds
     for task in tasks[1:tasks.index(check[0])]:
+        when = task.get("when")
+        if when is not None and not evaluate(CASES[case], "{{ %s }}" % when, facts):
+            continue
         for name, expression in task.get("ansible.builtin.set_fact", {}).items():
             facts[name] = evaluate(CASES[case], expression, facts)
     return evaluate(CASES[case], check[0]["vars"]["_db_cluster_ownership_objects"], facts)
+
+
+def issues_certs(case):
+    """Secure CockroachDB/KaiwuDB without the user's own Secrets: the role issues its certificates."""
+    overrides = CASES[case]
+    return (overrides["db_cluster_engine"] in ("cockroachdb", "kaiwudb")
+            and overrides.get("db_cluster_cockroach_insecure") is not True
+            and not overrides.get("db_cluster_cockroach_tls_secret"))
 
 
 def claim_names(objects):
@@ -61,8 +72,10 @@ def test_the_claims_follow_each_statefulset_template_and_replicas(case):
     rendered = claim_names(objects)
     checked = checked_objects(case)
     assert sorted(claim_names(checked)) == sorted(expected + rendered)
+    issued = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db1-" + suffix, "namespace": "ns1"}}
+              for suffix in ("ca", "node-certs", "root-certs")] if issues_certs(case) else []
     assert [o for o in checked if o["kind"] != "PersistentVolumeClaim"] == \
-        [o for o in objects + init if o["kind"] != "PersistentVolumeClaim"]
+        [o for o in objects + init if o["kind"] != "PersistentVolumeClaim"] + issued
 
 
 def lookup(name, labels):

@@ -15,8 +15,8 @@ import yaml
 
 from ansible.template import trust_as_template
 
-from .db_cluster_render import (CASES, K8S_VERSIONS, PASSWORD, USER_PASSWORD, by_kind, load_tasks, one, pod_spec, render,
-                                render_case)
+from .db_cluster_render import (CASES, K8S_VERSIONS, PASSWORD, USER_PASSWORD, by_kind, evaluate, load_tasks, one, pod_spec,
+                                render, render_case)
 
 
 @pytest.mark.parametrize("version", K8S_VERSIONS)
@@ -110,6 +110,45 @@ def test_cockroach_start_flags_probes_and_drain():
     public = one(objects, "Service", "db1-public")
     assert {p["port"] for p in public["spec"]["ports"]} == {26257, 8080}
     assert one(objects, "Service", "db1")["spec"]["publishNotReadyAddresses"] is True
+
+
+def test_cockroach_is_secure_by_default_with_the_certificates_the_role_issues():
+    objects, init, dummy = render_case("cockroachdb-issued-certs")
+    spec = pod_spec(one(objects, "StatefulSet", "db1"))
+    container = spec["containers"][0]
+    start = container["command"][-1].split()
+    assert "--certs-dir=/cockroach/cockroach-certs" in start and "--insecure" not in start
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert "--insecure" not in container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    sources = spec["volumes"][0]["projected"]["sources"]
+    assert [s["secret"]["name"] for s in sources] == ["db1-node-certs", "db1-root-certs"]
+    assert init[0]["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"] == "db1-root-certs"
+    assert "--insecure" not in init[0]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+
+
+def _san_matches(pattern, host):
+    if pattern.startswith("*."):
+        first, dot, rest = host.partition(".")
+        return bool(first) and dot == "." and rest == pattern[2:]
+    return pattern == host
+
+
+def test_the_issued_node_certificate_names_every_address_a_peer_or_client_dials():
+    case = CASES["cockroachdb-issued-certs"]
+    sans = evaluate(case, "{{ _db_cluster_node_cert_sans }}")
+    dns = [s[4:] for s in sans if s.startswith("DNS:")]
+    objects, init, dummy = render_case("cockroachdb-issued-certs")
+    start = pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]["command"][-1].split()
+    joins = [a.rsplit(":", 1)[0] for a in next(a for a in start if a.startswith("--join="))[7:].split(",")]
+    init_host = [a for a in init[0]["spec"]["template"]["spec"]["containers"][0]["command"][-1].split()
+                 if a.startswith("--host=")][0][7:].rsplit(":", 1)[0]
+    wanted = joins + [init_host, "db1-public", "db1-public.ns1", "db1-public.ns1.svc.cluster.local", "localhost",
+                      "db1-4.db1.ns1.svc.cluster.local", "db1-0.db1"]
+    assert [h for h in wanted if not any(_san_matches(p, h) for p in dns)] == []
+    assert "IP:127.0.0.1" in sans
+    # nothing outside the cluster's own names
+    assert [h for h in ["db2-0.db2.ns1.svc.cluster.local", "db1-0.db1.ns2.svc.cluster.local", "example.com"]
+            if any(_san_matches(p, h) for p in dns)] == []
 
 
 def test_cockroach_tls_mounts_both_secrets_and_uses_https():

@@ -7,7 +7,7 @@ i=0
 : >"$acked"
 while [ ! -e "$stop" ]; do
   i=$((i + 1))
-  if kubectl exec -n "$ns" "$pod" -c cockroachdb -- cockroach sql --insecure \
+  if kubectl exec -n "$ns" "$pod" -c cockroachdb -- cockroach sql --certs-dir=/cockroach/cockroach-certs \
       -e "INSERT INTO rn.w (id, v) VALUES ($i, 'row-$i')" >/dev/null 2>&1; then
     echo "$i" >>"$acked"
   fi
