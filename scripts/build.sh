@@ -18,11 +18,12 @@ mkdir -p "$OUT"
 "$VENV/bin/ansible-galaxy" collection build "$ROOT" --output-path "$OUT"
 [ -f "$tarball" ] || die "ansible-galaxy did not produce $tarball"
 
-# The dependency on kubernetes.core must resolve against an installed copy (no Galaxy): offer only
-# .collections' kubernetes.core, never the checkout linked there as dok.databases.
-DEPS="$OUT/deps/ansible_collections/kubernetes"
-mkdir -p "$DEPS"
-ln -s "$ROOT/.collections/ansible_collections/kubernetes/core" "$DEPS/core"
+# The dependencies (kubernetes.core, community.crypto) must resolve against installed copies (no Galaxy): offer
+# only .collections' copies, never the checkout linked there as dok.databases.
+DEPS="$OUT/deps/ansible_collections"
+mkdir -p "$DEPS/kubernetes" "$DEPS/community"
+ln -s "$ROOT/.collections/ansible_collections/kubernetes/core" "$DEPS/kubernetes/core"
+ln -s "$ROOT/.collections/ansible_collections/community/crypto" "$DEPS/community/crypto"
 export ANSIBLE_COLLECTIONS_PATH="$INSTALL:$OUT/deps"
 "$VENV/bin/ansible-galaxy" collection install --offline "$tarball" -p "$INSTALL"
 installed="$INSTALL/ansible_collections/dok/databases"
