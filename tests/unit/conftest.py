@@ -19,6 +19,13 @@ def _importable(name):
         return False
 
 
+if os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections")):
+    # The collection loader, as ansible-playbook installs it: templates that call the collection's own filters
+    # (dok.databases.*) render in the unit tests as they do in a run.
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader([COLLECTIONS])
+
 if not _importable("ansible_collections.dok.databases"):
     raise pytest.UsageError(
         "ansible_collections.dok.databases is not importable from %s (or sys.path): run `make setup`, "

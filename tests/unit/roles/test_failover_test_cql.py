@@ -211,7 +211,38 @@ def test_the_probe_pod_passes_pod_security_restricted_as_the_database_user(db_ui
     uid = evaluate(facts["ansible.builtin.set_fact"]["__failover_test_probe_uid"], __failover_test_workload=workload)
     text = evaluate("{{ lookup('ansible.builtin.template', 'probe_pod.yml.j2') }}", ansible_search_path=[ROLE],
                     __failover_test_probe_uid=uid, __failover_test_probe_image="dok.test/cassandra:5.0.8",
-                    __failover_test_probe_script="true", __failover_test_probe_env=[])
+                    __failover_test_probe_script="true", __failover_test_probe_env=[],
+                    __failover_test_cert_sources=[])
     pod = yaml.safe_load(text)
     assert pod["spec"]["securityContext"]["runAsUser"] == probe_uid
+    assert "volumes" not in pod["spec"] and "fsGroup" not in pod["spec"]["securityContext"]
     assert pod_security.violations(pod["spec"], "restricted") == []
+
+
+def test_the_probe_of_a_secure_cockroachdb_gets_its_client_certificate_and_no_node_key():
+    certs = {"name": "certs", "projected": {"sources": [
+        {"secret": {"name": "db-node-certs", "items": [{"key": k, "path": k} for k in ("ca.crt", "node.crt", "node.key")]}},
+        {"secret": {"name": "db-root-certs", "items": [{"key": k, "path": k} for k in ("client.root.crt", "client.root.key")]}}]}}
+    workload = {"spec": {"template": {"spec": {
+        "securityContext": {"runAsUser": 1000},
+        "containers": [{"name": "cockroachdb", "volumeMounts": [{"name": "certs", "mountPath": "/cockroach/cockroach-certs"}]}],
+        "volumes": [certs]}}}}
+    tasks = DataLoader().load_from_file(os.path.join(ROLE, "tasks", "discover.yml"), trusted_as_template=True)
+    facts = [t for t in tasks if "__failover_test_cert_sources" in t.get("ansible.builtin.set_fact", {})][0]
+    sources = evaluate(facts["ansible.builtin.set_fact"]["__failover_test_cert_sources"], failover_test_engine="cockroachdb",
+                       __failover_test_workload=workload, __failover_test_db_container=workload["spec"]["template"]["spec"]["containers"])
+    text = evaluate("{{ lookup('ansible.builtin.template', 'probe_pod.yml.j2') }}", ansible_search_path=[ROLE],
+                    failover_test_engine="cockroachdb", __failover_test_probe_uid=1000,
+                    __failover_test_probe_image="dok.test/cockroach-double:v23.1.11", __failover_test_probe_script="true",
+                    __failover_test_probe_env=[], __failover_test_cert_sources=sources)
+    pod = yaml.safe_load(text)
+    mounted = [i["key"] for s in pod["spec"]["volumes"][0]["projected"]["sources"] for i in s["secret"]["items"]]
+    assert sorted(mounted) == ["ca.crt", "client.root.crt", "client.root.key"]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "certs", "mountPath": "/cockroach/cockroach-certs", "readOnly": True}]
+    assert pod["spec"]["securityContext"]["fsGroup"] == 1000
+    assert pod_security.violations(pod["spec"], "restricted") == []
+    insecure = evaluate(facts["ansible.builtin.set_fact"]["__failover_test_cert_sources"], failover_test_engine="cockroachdb",
+                        failover_test_insecure=True, __failover_test_workload=workload,
+                        __failover_test_db_container=workload["spec"]["template"]["spec"]["containers"])
+    assert insecure == []
