@@ -155,8 +155,11 @@ def test_a_secure_cluster_serves_clients_of_its_ca_only(certs):
         res = cluster.cli(2, "sql", "-e", "CREATE TABLE t (k INT PRIMARY KEY)", "-e", "INSERT INTO t VALUES (7)")
         assert res.returncode == 0, res.stderr
         # the double's rows reach the other nodes by gossip (over TLS too)
-        res = cluster.until("the row on another node", lambda: (lambda r: r if r.stdout == "k\n7\n" else None)(
-            cluster.cli(1, "sql", "--format=csv", "-e", "SELECT k FROM t")))
+        def row_read_back():
+            res = cluster.cli(1, "sql", "--format=csv", "-e", "SELECT k FROM t")
+            return res if res.stdout == "k\n7\n" else None
+
+        res = cluster.until("the row on another node", row_read_back)
         assert res.stdout == "k\n7\n"
 
         plain = cluster.cli(0, "node", "status", security=["--insecure"])
