@@ -154,6 +154,7 @@ def test_a_secure_cluster_serves_clients_of_its_ca_only(certs):
         cluster.until("three live nodes over TLS", lambda: all_live(cluster.status(1), 3))
         res = cluster.cli(2, "sql", "-e", "CREATE TABLE t (k INT PRIMARY KEY)", "-e", "INSERT INTO t VALUES (7)")
         assert res.returncode == 0, res.stderr
+
         # the double's rows reach the other nodes by gossip (over TLS too)
         def row_read_back():
             res = cluster.cli(1, "sql", "--format=csv", "-e", "SELECT k FROM t")
