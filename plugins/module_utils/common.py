@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.dok.databases.plugins.module_utils.errors import ClusterError, DokError
+from ansible_collections.dok.databases.plugins.module_utils.errors import AccessDenied, ClusterError, DokError
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
@@ -104,12 +104,12 @@ def api_error(exc, verb, kind, name=None, namespace=None):
         resource = kind if "/" in kind else kind.lower() + ("es" if kind.endswith("s") else "s")
         # A websocket exec is authorized as 'get' on pods/exec, and as 'create' too on newer API servers.
         verbs = "'get' and 'create' verbs" if resource == "pods/exec" else "'%s' verb" % verb
-        return ClusterError(
+        return AccessDenied(
             "Kubernetes refused to %s (403 Forbidden): %s. Grant the identity used by this task the %s "
             "on %s (Role/ClusterRole), or run with credentials that have it." % (
                 what, _api_message(exc), verbs, resource))
     if status == 401:
-        return ClusterError(
+        return AccessDenied(
             "Kubernetes rejected the credentials while trying to %s (401 Unauthorized): %s. Check kubeconfig, "
             "context or api_key." % (what, _api_message(exc)))
     if status is None:

@@ -37,5 +37,9 @@ class ClusterError(DokError):
     """Kubernetes-side problem: object missing, not ours, API unreachable, RBAC denied."""
 
 
+class AccessDenied(ClusterError):
+    """Kubernetes refused the identity (401 Unauthorized, 403 Forbidden): no wait gives it the permission."""
+
+
 class WaitTimeout(DokError):
     """A wait or poll ran out of time; details carry what was last seen."""

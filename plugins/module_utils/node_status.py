@@ -7,7 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dok.databases.plugins.module_utils.errors import DokError, PreconditionError, WaitTimeout
+from ansible_collections.dok.databases.plugins.module_utils.errors import (
+    AccessDenied, DokError, PreconditionError, WaitTimeout,
+)
 from ansible_collections.dok.databases.plugins.module_utils.pod_exec import pick_pod
 from ansible_collections.dok.databases.plugins.module_utils.replace import lost_volumes
 
@@ -91,7 +93,7 @@ def node_status(ops, adapter, params):
             last_error = None
             met, why = condition_met(wait_for, last["summary"], expected)
         except DokError as exc:
-            if wait_for == "none":
+            if wait_for == "none" or isinstance(exc, AccessDenied):
                 raise _with_lost_volumes(exc, ops)
             met, why, last_error = False, exc.msg, exc.msg
         if met:

@@ -8,8 +8,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult
+from ansible_collections.dok.databases.plugins.module_utils.common import api_error
 from ansible_collections.dok.databases.plugins.module_utils.errors import (
-    CommandError, DokError, PreconditionError, WaitTimeout,
+    AccessDenied, ClusterError, CommandError, DokError, PreconditionError, WaitTimeout,
 )
 from ansible_collections.dok.databases.plugins.module_utils.node_status import condition_met, node_status
 
@@ -141,6 +142,32 @@ def test_wait_timeout_after_errors_reports_the_error():
         node_status(Ops(), Adapter([CommandError("TLS handshake failed")]),
                     params(wait_for="all_live", wait_timeout=10))
     assert "last error: TLS handshake failed" in err.value.msg
+
+
+class Refused(Exception):
+    def __init__(self, status):
+        super(Refused, self).__init__(status)
+        self.status, self.reason, self.body = status, "Forbidden", None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_identity_ends_the_wait_at_once(status):
+    """Waiting does not give an identity a permission: the first 401/403 is the answer, not a timeout later."""
+    denied = api_error(Refused(status), "create", "pods/exec", "db-0", "ns")
+    assert isinstance(denied, AccessDenied) and isinstance(denied, ClusterError)
+    ops = Ops()
+    with pytest.raises(AccessDenied) as err:
+        node_status(ops, Adapter([summary(1), denied, summary(3)]), params(wait_for="healthy", wait_timeout=300))
+    assert ops.clock == 5  # one poll interval after the first poll, then no more
+    assert "pods/exec" in err.value.msg
+
+
+@pytest.mark.parametrize("status", [404, 500, None])
+def test_other_api_errors_are_waited_out(status):
+    error = api_error(Refused(status), "get", "Pod", "db-0", "ns")
+    assert not isinstance(error, AccessDenied)
+    result = node_status(Ops(), Adapter([error, summary(3)]), params(wait_for="healthy"))
+    assert result["polls"] == 2
 
 
 def test_no_wait_raises_errors_directly():
