@@ -78,13 +78,15 @@ def test_the_claims_follow_each_statefulset_template_and_replicas(case):
         [o for o in objects + init if o["kind"] != "PersistentVolumeClaim"] + issued
 
 
-def lookup(name, labels):
+def lookup(name, labels, kind="PersistentVolumeClaim"):
+    """The role's inputs when it is about to apply one object that the API lists with these labels."""
     metadata = {"name": name, "namespace": "ns1", "resourceVersion": "1"}
     if labels is not None:
         metadata["labels"] = labels
-    return {"item": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                     "metadata": {"name": name, "namespace": "ns1"}},
-            "resources": [{"metadata": metadata}]}
+    return {"_db_cluster_ownership_objects": [{"apiVersion": "v1", "kind": kind,
+                                               "metadata": {"name": name, "namespace": "ns1"}}],
+            "__db_cluster_owners": {"results": [{"item": ["v1", kind], "resources": [{"metadata": metadata}]}],
+                                    "changed": False}}
 
 
 @pytest.mark.parametrize("labels, foreign", [
@@ -95,9 +97,7 @@ def lookup(name, labels):
     ({LABEL: "dok.databases", "app": "db1"}, False),
 ])
 def test_a_claim_is_foreign_unless_it_carries_our_label(labels, foreign):
-    results = [lookup("datadir-db1-0", labels)]
-    got = evaluate(CASES["mariadb-statefulset"], "{{ _db_cluster_foreign_objects }}",
-                   {"__db_cluster_owners": {"results": results, "changed": False}})
+    got = evaluate(CASES["mariadb-statefulset"], "{{ _db_cluster_foreign_objects }}", lookup("datadir-db1-0", labels))
     assert got == (["PersistentVolumeClaim/datadir-db1-0"] if foreign else [])
 
 
@@ -109,7 +109,7 @@ def refusal():
 
 def test_the_refusal_of_a_foreign_claim_says_the_workload_would_mount_it():
     task = refusal()
-    foreign = {"__db_cluster_owners": {"results": [lookup("datadir-db1-0", {"app": "other"})]}}
+    foreign = lookup("datadir-db1-0", {"app": "other"})
     assert evaluate(CASES["mariadb-statefulset"], "{{ %s }}" % task["that"], foreign) is False
     message = " ".join(evaluate(CASES["mariadb-statefulset"], task["fail_msg"], foreign).split())
     assert message.startswith("Refusing to take over objects that dok.databases does not manage: "
@@ -119,14 +119,12 @@ def test_the_refusal_of_a_foreign_claim_says_the_workload_would_mount_it():
     assert "Nothing was applied." in message
     assert "kubectl -n ns1 label persistentvolumeclaim/datadir-db1-0 app.kubernetes.io/managed-by=dok.databases" \
         in message
-    ours = {"__db_cluster_owners": {"results": [lookup("datadir-db1-0", {LABEL: "dok.databases"})]}}
+    ours = lookup("datadir-db1-0", {LABEL: "dok.databases"})
     assert evaluate(CASES["mariadb-statefulset"], "{{ %s }}" % task["that"], ours) is True
 
 
 def test_the_refusal_of_other_objects_does_not_speak_of_claims():
     task = refusal()
-    secret = {"__db_cluster_owners": {"results": [
-        {"item": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db1-credentials", "namespace": "ns1"}},
-         "resources": [{"metadata": {"name": "db1-credentials", "namespace": "ns1"}}]}]}}
+    secret = lookup("db1-credentials", None, kind="Secret")
     message = " ".join(evaluate(CASES["mariadb-statefulset"], task["fail_msg"], secret).split())
     assert "mount" not in message

@@ -48,9 +48,20 @@ def test_the_lookups_carry_no_secret_data(case):
 
 
 def lookup(kind, name, live):
-    """One result of the role's k8s_info loop: the reference it looked up and what the API returned."""
-    return {"item": {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "ns1"}},
-            "resources": live}
+    """An object the role is about to apply (kind, name) and what the API lists of that name (live)."""
+    return kind, name, [dict(item, metadata=dict(item["metadata"], name=name)) for item in live]
+
+
+def owners(lookups):
+    """The role's inputs for these objects: their references, and its k8s_info results, one list per kind."""
+    wanted = [{"apiVersion": "v1", "kind": k, "metadata": {"name": n, "namespace": "ns1"}} for k, n, dummy in lookups]
+    kinds = []
+    for k, dummy, dummy in lookups:
+        if k not in kinds:
+            kinds.append(k)
+    results = [{"item": ["v1", k], "resources": [r for kk, dummy, live in lookups if kk == k for r in live]}
+               for k in kinds]
+    return {"_db_cluster_ownership_objects": wanted, "__db_cluster_owners": {"results": results, "changed": False}}
 
 
 def live(labels):
@@ -77,9 +88,28 @@ def live(labels):
      ["Secret/db1-credentials", "Service/db1-public"]),
 ])
 def test_foreign_objects_are_the_existing_ones_without_our_label(results, foreign):
-    got = evaluate(CASES["mariadb-statefulset"], "{{ _db_cluster_foreign_objects }}",
-                   {"__db_cluster_owners": {"results": results, "changed": False}})
+    got = evaluate(CASES["mariadb-statefulset"], "{{ _db_cluster_foreign_objects }}", owners(results))
     assert got == foreign
+
+
+def test_objects_of_other_names_in_the_namespace_are_not_ours_to_judge():
+    """The list of a kind holds every object of that kind; only the names about to be applied count."""
+    got = owners([lookup("Secret", "db1-credentials", live({LABEL: "dok.databases"}))])
+    got["__db_cluster_owners"]["results"][0]["resources"].append(
+        {"metadata": {"name": "someone-elses", "namespace": "ns1", "labels": {LABEL: "Helm"}}})
+    assert evaluate(CASES["mariadb-statefulset"], "{{ _db_cluster_foreign_objects }}", got) == []
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_one_list_call_per_kind(case):
+    objects, init, dummy = render_case(case)
+    kinds = evaluate(CASES[case], "{{ _db_cluster_ownership_kinds }}", {"_db_cluster_ownership_objects": objects + init})
+    expected = []
+    for o in objects + init:
+        if [o["apiVersion"], o["kind"]] not in expected:
+            expected.append([o["apiVersion"], o["kind"]])
+    assert sorted(kinds) == sorted(expected)
+    assert len(kinds) < len(objects + init) or len(expected) == len(objects + init)
 
 
 def refusal(tasks):
@@ -90,8 +120,7 @@ def refusal(tasks):
 
 def test_the_refusal_names_each_object_and_says_what_to_do():
     task = refusal(load_tasks("ownership.yml"))
-    foreign = {"__db_cluster_owners": {"results": [
-        lookup("Secret", "db1-credentials", live(None)), lookup("Service", "db1", live({"app": "other"}))]}}
+    foreign = owners([lookup("Secret", "db1-credentials", live(None)), lookup("Service", "db1", live({"app": "other"}))])
     assert evaluate(CASES["mariadb-statefulset"], "{{ %s }}" % task["that"], foreign) is False
     message = " ".join(evaluate(CASES["mariadb-statefulset"], task["fail_msg"], foreign).split())
     assert message.startswith("Refusing to take over objects that dok.databases does not manage: "
@@ -102,7 +131,7 @@ def test_the_refusal_names_each_object_and_says_what_to_do():
     assert "kubectl -n ns1 delete secret/db1-credentials service/db1" in message
     assert "kubectl -n ns1 label secret/db1-credentials service/db1 app.kubernetes.io/managed-by=dok.databases" \
         in message
-    nothing = {"__db_cluster_owners": {"results": [lookup("Secret", "db1-credentials", [])]}}
+    nothing = owners([lookup("Secret", "db1-credentials", [])])
     assert evaluate(CASES["mariadb-statefulset"], "{{ %s }}" % task["that"], nothing) is True
 
 
@@ -112,7 +141,8 @@ def test_the_lookup_hides_what_it_does_not_need():
     assert len(info) == 1
     args = info[0]["kubernetes.core.k8s_info"]
     assert {"data", "stringData", "metadata.annotations", "metadata.managedFields"} <= set(args["hidden_fields"])
-    assert info[0]["loop"].strip() == "{{ _db_cluster_ownership_refs }}"
+    assert info[0]["loop"].strip() == "{{ _db_cluster_ownership_kinds }}"
+    assert args["namespace"] == "{{ db_cluster_namespace }}" and "name" not in args
     assert info[0]["register"] == "__db_cluster_owners"
 
 
@@ -148,8 +178,9 @@ def test_every_applied_object_comes_from_the_checked_lists():
                 # created only when missing, never changed once it exists
                 assert "not __db_cluster_ns_exists" in task["when"], task["name"]
                 continue
-            assert args["definition"] == "{{ item }}", task["name"]
-            assert allowed in task["loop"], task["name"]
+            # one object per loop item, or the whole list in one call
+            source = task["loop"] if args["definition"] == "{{ item }}" else args["definition"]
+            assert source.strip().startswith("{{ " + allowed + " "), task["name"]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_CASE))
