@@ -8,7 +8,7 @@
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all (shared setup roles);
 # `unproven` too, for a target that has not yet passed on a real cluster: it is listed loudly, with the reason its
 # aliases file gives (`# unproven: ...`), and runs only when named.
-# Up to N targets (--jobs, else $DOK_IT_JOBS, default 2) run at once, `slow` ones first; each has its own namespace
+# Up to N targets (--jobs, else $DOK_IT_JOBS, default 3) run at once, `slow` ones first; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
 # Targets whose aliases say `toolkit` cut nodes of the offline toolkit cluster and are skipped, loudly, on any other.
@@ -26,7 +26,7 @@ targets_dir=$here/targets
 logdir=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
-all=0 images=1 list=0 list_images=0 prepare=0 syntax=0 jobs=${DOK_IT_JOBS:-2}
+all=0 images=1 list=0 list_images=0 prepare=0 syntax=0 jobs=${DOK_IT_JOBS:-3}
 tiers=() excludes=() selected=() unproven=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -206,6 +206,11 @@ prepare_target() {
   fi
 }
 
+stamp_lines() {
+  local start=$1 line
+  while IFS= read -r line; do printf '%5d %s\n' "$((SECONDS - start))" "$line"; done
+}
+
 # Runs the target's play; the outcome goes to $logdir/<target>.result ("passed|failed SECONDS") for report_target.
 play_target() {
   local t=$1 hosts=$2 ns=$3 play=$logdir/$1.play.yml start=$SECONDS outcome=failed
@@ -224,11 +229,11 @@ play_target() {
       ansible.builtin.include_role:
         name: $t
 PLAY
-  if (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
+  # Every line of the log starts with the seconds since the target started, so that a slow task shows.
+  (cd "$repo" && ANSIBLE_ROLES_PATH=$targets_dir ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_NOCOLOR=1 \
       ANSIBLE_HOST_KEY_CHECKING=0 ANSIBLE_DISPLAY_SKIPPED_HOSTS=0 \
-      ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") >"$logdir/$t.log" 2>&1; then
-    outcome=passed
-  fi
+      ansible-playbook -i "$inventory" "$play" "${playbook_args[@]}") 2>&1 | stamp_lines "$start" >"$logdir/$t.log"
+  [ "${PIPESTATUS[0]}" != 0 ] || outcome=passed
   echo "$outcome $((SECONDS - start))" >"$logdir/$t.result"
 }
 
