@@ -69,7 +69,7 @@ wait_prepare() {
     echo "integration: background preparation ended (exit $rc): $(tail -n 1 "$output/integration/prepare.log");" \
         "waited $(($(date +%s) - waited)) s for it"
 }
-trap '[ -z "$prepare_pid" ] || kill -- "-$prepare_pid" 2>/dev/null' EXIT
+trap '[ -z "$prepare_pid" ] || kill -- "-$prepare_pid" 2>/dev/null; [ -z "${static_pid:-}" ] || kill "$static_pid" 2>/dev/null' EXIT
 
 # The stages that use the project's cluster (tests/cluster) run before the kind stage, and that cluster, when this
 # run started it, is stopped after the last of them: the two clusters are never under load together on 2 cores.
@@ -108,21 +108,75 @@ kind_down() {
 docker_was_up=0
 docker info >/dev/null 2>&1 && docker_was_up=1
 
-start_prepare
-for stage in "${stages[@]}"; do
-    case "$stage" in
-        setup) run_stage setup scripts/setup.sh || break ;;
-        unit) run_stage unit python -m pytest -q tests/unit ;;
+# The static stages: they read the checkout only, never the cluster.
+run_static_stage() {
+    case "$1" in
+        # the unit tests spread over the machine's CPUs (pytest-xdist); they share no state
+        unit) run_stage unit python -m pytest -q -n "${DOK_UNIT_JOBS:-auto}" tests/unit ;;
         sanity) run_stage sanity scripts/sanity.sh ;;
         lint) run_stage lint ansible-lint --profile production ;;
         yamllint) run_stage yamllint yamllint --strict . ;;
         argspecs) run_stage argspecs python scripts/check_role_argspecs.py ;;
         changelog) run_stage changelog antsibull-changelog lint ;;
         build) run_stage build scripts/build.sh ;;
+    esac
+}
+
+# With the integration stage in the run, the static stages wait for its node-loss part: the targets that cut a node
+# (alias `toolkit`) spend most of their time waiting for Kubernetes to notice, which leaves the CPUs the static
+# stages need, while every other part of the integration stage keeps both CPUs busy. They run there in the
+# background, their output kept apart and printed whole once they end. Their summary lines are the same.
+deferred=()
+static_log=$output/static-stages.log
+static_summary=$output/static-stages.summary
+defer_static=0
+if [[ " ${stages[*]} " == *" integration "* ]] && [ -f tests/integration/run.sh ] && [ "$(id -u)" = 0 ] \
+    && [ "${DOK_TEST_OVERLAP:-1}" = 1 ]; then
+    defer_static=1
+fi
+# shellcheck disable=SC2317 # runs in the background
+run_deferred() {
+    local s
+    summary=()
+    for s in "${deferred[@]}"; do run_static_stage "$s"; done
+    printf '%s\n' "${summary[@]}" >"$static_summary"
+    [ "$failed" = 0 ]
+}
+static_pid=""
+start_deferred() {
+    [ "${#deferred[@]}" -gt 0 ] || return 0
+    mkdir -p "$output"
+    echo "static stages (${deferred[*]}) run beside the node-loss targets (log: $static_log)"
+    run_deferred >"$static_log" 2>&1 &
+    static_pid=$!
+}
+finish_deferred() {
+    [ -n "$static_pid" ] || return 0
+    local line
+    wait "$static_pid" || failed=1
+    static_pid=""
+    cat "$static_log"
+    while IFS= read -r line; do [ -n "$line" ] && summary+=("$line"); done <"$static_summary"
+}
+
+start_prepare
+for stage in "${stages[@]}"; do
+    case "$stage" in
+        setup) run_stage setup scripts/setup.sh || break ;;
+        unit|sanity|lint|yamllint|argspecs|changelog|build)
+            if [ "$defer_static" = 1 ]; then deferred+=("$stage"); else run_static_stage "$stage"; fi
+            ;;
         integration)
             if [ -f tests/integration/run.sh ]; then
                 wait_prepare
-                run_stage integration bash tests/integration/run.sh --all
+                if [ "$defer_static" = 1 ]; then
+                    run_stage integration bash tests/integration/run.sh --all --exclude toolkit
+                    start_deferred
+                    run_stage integration-node-loss bash tests/integration/run.sh --tier toolkit
+                    finish_deferred
+                else
+                    run_stage integration bash tests/integration/run.sh --all
+                fi
                 cluster_down_after integration
             else
                 printf '\n===== integration: SKIPPED, tests/integration/run.sh is not in this checkout\n'
