@@ -174,7 +174,7 @@ def config():
         "liveness_timeout": float(os.environ.get("CRDB_DOUBLE_LIVENESS_TIMEOUT", "20")),
         "decommission_rate": float(os.environ.get("CRDB_DOUBLE_DECOMMISSION_RATE", "10")),
         "replicas": int(os.environ.get("CRDB_DOUBLE_REPLICAS", "30")),
-        "gossip_interval": float(os.environ.get("CRDB_DOUBLE_GOSSIP_INTERVAL", "1")),
+        "gossip_interval": float(os.environ.get("CRDB_DOUBLE_GOSSIP_INTERVAL", "2")),
     }
 
 
