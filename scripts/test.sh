@@ -38,7 +38,7 @@ run_stage() {
         echo "unit: pytest collected no tests under tests/unit"
     fi
     printf '===== %s: %s in %ss\n' "$name" "$status" "$elapsed"
-    summary+=("$(printf '%-15s %-16s %6ss' "$name" "$status" "$elapsed")")
+    summary+=("$(printf '%-22s %-16s %6ss' "$name" "$status" "$elapsed")")
     return "$rc"
 }
 
@@ -180,7 +180,7 @@ for stage in "${stages[@]}"; do
                 cluster_down_after integration
             else
                 printf '\n===== integration: SKIPPED, tests/integration/run.sh is not in this checkout\n'
-                summary+=("$(printf '%-15s %-16s' integration SKIPPED)")
+                summary+=("$(printf '%-22s %-16s' integration SKIPPED)")
             fi
             ;;
         molecule-local)
@@ -204,5 +204,5 @@ while read -r result; do
     printf '  failed target: %s (log: %s)\n' "$(basename "$result" .result)" "${result%.result}.log"
     grep -E 'fatal: |FAILED! =>' "${result%.result}.log" 2>/dev/null | tail -n 1 | cut -c 1-600 | sed 's/^/    /'
 done < <(find "$output/integration" -maxdepth 1 -name '*.result' -newermt "@$started" 2>/dev/null | sort)
-printf '%-32s %6ss\n' total "$(($(date +%s) - started))"
+printf '%-39s %6ss\n' total "$(($(date +%s) - started))"
 exit "$failed"
