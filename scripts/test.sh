@@ -122,10 +122,11 @@ run_static_stage() {
     esac
 }
 
-# With the integration stage in the run, the static stages wait for its node-loss part: the targets that cut a node
-# (alias `toolkit`) spend most of their time waiting for Kubernetes to notice, which leaves the CPUs the static
-# stages need, while every other part of the integration stage keeps both CPUs busy. They run there in the
-# background, their output kept apart and printed whole once they end. Their summary lines are the same.
+# With the integration stage in the run, the static stages run in the background where the CPUs have time to spare:
+# beside the test image builds when those are still running once setup ends (a fresh machine), else beside the
+# node-loss targets (alias `toolkit`), which spend most of their time waiting for Kubernetes to notice a dead node,
+# while every other part of the integration stage keeps both CPUs busy. Their output is kept apart and printed whole
+# once they end (after the integration stage); their summary lines are the same.
 deferred=()
 static_log=$output/static-stages.log
 static_summary=$output/static-stages.summary
@@ -142,11 +143,12 @@ run_deferred() {
     printf '%s\n' "${summary[@]}" >"$static_summary"
     [ "$failed" = 0 ]
 }
-static_pid=""
+static_pid="" static_started=0
 start_deferred() {
-    [ "${#deferred[@]}" -gt 0 ] || return 0
+    [ "${#deferred[@]}" -gt 0 ] && [ "$static_started" = 0 ] || return 0
+    static_started=1
     mkdir -p "$output"
-    echo "static stages (${deferred[*]}) run beside the node-loss targets (log: $static_log)"
+    echo "static stages (${deferred[*]}) run in the background beside $1 (log: $static_log)"
     run_deferred >"$static_log" 2>&1 &
     static_pid=$!
 }
@@ -168,10 +170,15 @@ for stage in "${stages[@]}"; do
             ;;
         integration)
             if [ -f tests/integration/run.sh ]; then
+                # On a fresh machine the images are still being built (downloads, debootstrap): that leaves CPU time
+                # the static stages can use, so they start now rather than beside the node-loss targets.
+                if [ "$defer_static" = 1 ] && [ -n "$prepare_pid" ] && kill -0 "$prepare_pid" 2>/dev/null; then
+                    start_deferred "the test image builds"
+                fi
                 wait_prepare
                 if [ "$defer_static" = 1 ]; then
                     run_stage integration bash tests/integration/run.sh --all --exclude toolkit
-                    start_deferred
+                    start_deferred "the node-loss targets"
                     run_stage integration-node-loss bash tests/integration/run.sh --tier toolkit
                     finish_deferred
                 else
