@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import glob
 import os
+import re
 
 import pytest
 import yaml
@@ -73,6 +74,9 @@ def kinds_of(path, task, args):
         elif value.replace(" ", "") == "{{item}}" and isinstance(task.get("loop"), list):
             kinds.extend(task["loop"])
         elif value.replace(" ", "") == "{{item}}" and "rejectattr('kind', 'equalto', 'Secret')" in str(task.get("loop")):
+            kinds.append("not Secret")
+        elif re.match(r"^\{\{ *[A-Za-z_][\w.]* *\| *rejectattr\('kind', 'equalto', 'Secret'\) *\| *list *\}\}$", value.strip()):
+            # the whole list of objects in one call, its Secrets filtered out last
             kinds.append("not Secret")
         elif template_kind(path, value):
             kinds.append(template_kind(path, value))
@@ -151,3 +155,13 @@ def test_the_scan_finds_the_key_tasks():
 @pytest.mark.parametrize("path, name, task", key_tasks(), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_task_that_handles_a_private_key_is_no_log(path, name, task):
     assert task.get("no_log") in (True, "true"), "%s: %r handles a private key; add no_log: true" % (path, name)
+
+
+@pytest.mark.parametrize("definition, kinds", [
+    ("{{ __db_cluster_objects | rejectattr('kind', 'equalto', 'Secret') | list }}", ["not Secret"]),
+    ("{{ __db_cluster_objects | list }}", [None]),
+    ("{{ __db_cluster_objects | rejectattr('kind', 'equalto', 'Secret') | list + extra }}", [None]),
+    ("{{ __db_cluster_objects | rejectattr('kind', 'equalto', 'ConfigMap') | list }}", [None]),
+])
+def test_a_list_in_one_call_is_secret_free_only_when_its_secrets_are_filtered_out(definition, kinds):
+    assert kinds_of("roles/x/tasks/y.yml", {"name": "t"}, {"definition": definition}) == kinds
