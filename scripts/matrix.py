@@ -26,6 +26,8 @@ STATUSES = ("real", "double", "rendered", "unsupported", "untested")
 PROVEN = ("real", "double")
 # Aliases that keep a target out of `run.sh --all` (see the header of tests/integration/run.sh).
 NOT_RUN_ALIASES = ("disabled", "unproven")
+# The alias of the targets `make test` leaves out unless DOK_IT_EXTENDED=1 (they run with `run.sh --all`).
+EXTENDED_ALIAS = "extended"
 
 
 def target_aliases(targets_dir, name):
@@ -105,28 +107,40 @@ def validate(matrix, targets_dir, selected, root=ROOT):
                 elif target not in selected:
                     problems.append("%s: target %s is not selected by tests/integration/run.sh --all --list"
                                     % (where, target))
+            if status in PROVEN and targets and all(EXTENDED_ALIAS in (target_aliases(targets_dir, t) or [EXTENDED_ALIAS])
+                                                    for t in targets):
+                problems.append("%s: every target named (%s) is in the %s tier, which `make test` leaves out; name "
+                                "one that `make test` runs" % (where, ", ".join(targets), EXTENDED_ALIAS))
     return problems
 
 
-def render_cell(cell):
+def render_cell(cell, extended=frozenset()):
     status = cell["status"]
     extra = cell.get("reason") if status == "unsupported" else cell.get("note")
     text = status + (" (%s)" % extra if extra else "")
     targets = cell.get("targets") or []
     if targets:
-        text += ": " + ", ".join("`%s`" % t for t in targets)
+        text += ": " + ", ".join("`%s`%s" % (t, "*" if t in extended else "") for t in targets)
     return text
 
 
-def render(matrix):
+def extended_targets(targets_dir):
+    """The targets of the extended tier (alias `extended`)."""
+    names = os.listdir(targets_dir) if os.path.isdir(targets_dir) else []
+    return frozenset(n for n in names if EXTENDED_ALIAS in (target_aliases(targets_dir, n) or []))
+
+
+def render(matrix, extended=frozenset()):
     """The lines between the markers: the table and the legend."""
     engines = matrix["engines"]
     lines = ["| Operation | Content | " + " | ".join(e["title"] for e in engines) + " |",
              "|---|---|" + "---|" * len(engines)]
     for op in matrix["operations"]:
-        cells = [render_cell(op["cells"][e["key"]]) for e in engines]
+        cells = [render_cell(op["cells"][e["key"]], extended) for e in engines]
         lines.append("| %s | %s | %s |" % (op["title"], op["content"], " | ".join(cells)))
-    legend = ("`real`: proven on the real database by the integration targets named (all run by `make test`); "
+    legend = ("`real`: proven on the real database by the integration targets named (all run by `make test`, but "
+              "those marked `*`, the extended tier, which `DOK_IT_EXTENDED=1 make test` adds; every cell names one "
+              "that `make test` runs); "
               "`double`: proven end to end against the CLI double; `rendered`: templates rendered and "
               "schema-validated only; `unsupported`: refused, for the reason given; `untested`: supported in code, "
               "proven by no integration target yet. Generated from `docs/matrix.yml` by `scripts/matrix.py`.")
@@ -165,7 +179,7 @@ def main(argv=None):
     with open(readme_path) as f:
         readme = f.read()
     try:
-        wanted = splice(readme, render(matrix))
+        wanted = splice(readme, render(matrix, extended_targets(os.path.join(args.root, "tests", "integration", "targets"))))
     except ValueError as e:
         print("matrix: %s" % e, file=sys.stderr)
         return 1

@@ -56,7 +56,9 @@ start_prepare() {
     mkdir -p "$output/integration"
     echo "integration: bringing the cluster up and building the test images in the background" \
         "(log: $output/integration/prepare.log)"
-    setsid bash tests/integration/run.sh --all --prepare >"$output/integration/prepare.log" 2>&1 &
+    local extended=(--exclude extended)
+    [ "${DOK_IT_EXTENDED:-0}" = 1 ] && extended=()
+    setsid bash tests/integration/run.sh --all "${extended[@]}" --prepare >"$output/integration/prepare.log" 2>&1 &
     prepare_pid=$!
 }
 wait_prepare() {
@@ -176,13 +178,16 @@ for stage in "${stages[@]}"; do
                     start_deferred "the test image builds"
                 fi
                 wait_prepare
+                # the extended tier (alias `extended`) runs only when asked: DOK_IT_EXTENDED=1
+                extended=(--exclude extended)
+                [ "${DOK_IT_EXTENDED:-0}" = 1 ] && extended=()
                 if [ "$defer_static" = 1 ]; then
-                    run_stage integration bash tests/integration/run.sh --all --exclude toolkit
+                    run_stage integration bash tests/integration/run.sh --all --exclude toolkit "${extended[@]}"
                     start_deferred "the node-loss targets"
                     run_stage integration-node-loss bash tests/integration/run.sh --tier toolkit
                     finish_deferred
                 else
-                    run_stage integration bash tests/integration/run.sh --all
+                    run_stage integration bash tests/integration/run.sh --all "${extended[@]}"
                 fi
                 cluster_down_after integration
             else

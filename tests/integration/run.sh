@@ -12,6 +12,7 @@
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
 # Targets whose aliases say `toolkit` cut nodes of the offline toolkit cluster and are skipped, loudly, on any other.
+# Targets whose aliases say `extended` run with --all; `make test` leaves them out unless DOK_IT_EXTENDED=1.
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`; dok-it-<tag>-<target> with DOK_IT_NS_SUFFIX=-<tag>, so
 # that two runs of one target can share a cluster: give each its own tag and DOK_TEST_OUTPUT), dok_it_cluster and dok_it_inventory. Before a target
 # starts, what an interrupted run of it left is removed: that namespace, PVs named <namespace>-*, the StorageClass of

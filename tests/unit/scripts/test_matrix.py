@@ -37,11 +37,11 @@ def real_matrix():
 def targets(tmp_path):
     """A targets directory: `runs` (selected), `off` (disabled), `later` (unproven), `quiet` (not selected)."""
     for name, aliases in (("runs", "mariadb\n"), ("off", "# shared setup\ndisabled\n"), ("later", "unproven # why\n"),
-                          ("quiet", "mariadb\n")):
+                          ("quiet", "mariadb\n"), ("more", "mariadb\nextended\n")):
         os.makedirs(str(tmp_path / name / "tasks"))
         (tmp_path / name / "tasks" / "main.yml").write_text("---\n")
         (tmp_path / name / "aliases").write_text(aliases)
-    return str(tmp_path), {"runs"}
+    return str(tmp_path), {"runs", "more"}
 
 
 def small_matrix():
@@ -93,6 +93,21 @@ def test_a_target_that_make_test_does_not_run_fails(targets, target, found):
     cell = {"status": "double", "targets": ["runs", target]}
     problems = matrix_script.validate(set_cell(small_matrix(), "deploy", "kaiwudb", cell), *targets)
     assert len(problems) == 1 and problems[0].startswith("deploy/kaiwudb: " + found), problems
+
+
+def test_a_cell_proven_only_by_the_extended_tier_fails(targets):
+    """`make test` leaves the extended tier out: a cell must name a target that it runs."""
+    problems = matrix_script.validate(set_cell(small_matrix(), "scale", "cassandra",
+                                               {"status": "real", "targets": ["more"]}), *targets)
+    assert len(problems) == 1 and "scale/cassandra: every target named (more) is in the extended tier" in problems[0]
+    assert matrix_script.validate(set_cell(small_matrix(), "scale", "cassandra",
+                                           {"status": "real", "targets": ["more", "runs"]}), *targets) == []
+
+
+def test_extended_targets_are_marked_in_the_table(targets):
+    extended = matrix_script.extended_targets(targets[0])
+    assert extended == {"more"}
+    assert matrix_script.render_cell({"status": "real", "targets": ["runs", "more"]}, extended) == "real: `runs`, `more`*"
 
 
 def test_a_refusal_target_is_checked_too(targets):
