@@ -50,14 +50,15 @@ cluster_answers() { (. tests/cluster/env.sh) >/dev/null 2>&1; }
 cluster_was_up=0
 cluster_answers && cluster_was_up=1
 prepare_pid=""
+# the extended tier (alias `extended`) is prepared and run only when asked: DOK_IT_EXTENDED=1
+extended=(--exclude extended)
+[ "${DOK_IT_EXTENDED:-0}" = 1 ] && extended=()
 start_prepare() {
     [[ " ${stages[*]} " == *" integration "* ]] && [ -f tests/integration/run.sh ] || return 0
     [ "$(id -u)" = 0 ] || return 0
     mkdir -p "$output/integration"
     echo "integration: bringing the cluster up and building the test images in the background" \
         "(log: $output/integration/prepare.log)"
-    local extended=(--exclude extended)
-    [ "${DOK_IT_EXTENDED:-0}" = 1 ] && extended=()
     setsid bash tests/integration/run.sh --all "${extended[@]}" --prepare >"$output/integration/prepare.log" 2>&1 &
     prepare_pid=$!
 }
@@ -178,9 +179,6 @@ for stage in "${stages[@]}"; do
                     start_deferred "the test image builds"
                 fi
                 wait_prepare
-                # the extended tier (alias `extended`) runs only when asked: DOK_IT_EXTENDED=1
-                extended=(--exclude extended)
-                [ "${DOK_IT_EXTENDED:-0}" = 1 ] && extended=()
                 if [ "$defer_static" = 1 ]; then
                     run_stage integration bash tests/integration/run.sh --all --exclude toolkit "${extended[@]}"
                     start_deferred "the node-loss targets"
