@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dok.databases.plugins.module_utils.errors import (
-    ClusterError, CommandError, NotApplicableError, ParseError, PreconditionError, WaitTimeout,
+    AccessDenied, ClusterError, CommandError, NotApplicableError, ParseError, PreconditionError, WaitTimeout,
 )
 
 ACTIVE, DECOMMISSIONING, DECOMMISSIONED, GONE = "active", "decommissioning", "decommissioned", "gone"
@@ -395,7 +395,8 @@ def plan_decommission(ops, adapter, params):
 
 def wait_group(ops, adapter, plan, group, started, samples):
     """Poll until the group is done. A failed poll (exec timeout, busy database) is retried and never counts as
-    progress; an error the adapter marks ``final`` (the operation itself failed) ends the wait at once.
+    progress; an error the adapter marks ``final`` (the operation itself failed) and a 401/403 from Kubernetes
+    (``AccessDenied``: no wait grants a permission) end the wait at once.
     """
     params = plan["params"]
     begin = ops.now()
@@ -405,7 +406,7 @@ def wait_group(ops, adapter, plan, group, started, samples):
             last = adapter.decommission_progress(ops.run, plan["control"], group, plan["pods"])
             error = None
         except (CommandError, ParseError, ClusterError) as exc:
-            if exc.details.get("final"):
+            if exc.details.get("final") or isinstance(exc, AccessDenied):
                 raise
             error = exc.msg
         now = ops.now()

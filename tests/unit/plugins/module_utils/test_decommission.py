@@ -6,7 +6,7 @@ from ansible_collections.dok.databases.plugins.module_utils.decommission import 
 from ansible_collections.dok.databases.plugins.module_utils.engines.base import CommandResult, EngineAdapter, empty_node
 from ansible_collections.dok.databases.plugins.module_utils.engines.mariadb import MariaDBAdapter
 from ansible_collections.dok.databases.plugins.module_utils.errors import (
-    ClusterError, CommandError, NotApplicableError, PreconditionError, WaitTimeout,
+    AccessDenied, ClusterError, CommandError, NotApplicableError, PreconditionError, WaitTimeout,
 )
 
 
@@ -280,6 +280,45 @@ def test_slow_but_moving_is_not_a_stall_until_wait_timeout():
         run_decommission(ops, adapter, params(replicas=4, stall_timeout=30, wait_timeout=100), check_mode=False)
     assert "Not finished after 100 seconds" in err.value.msg and err.value.details["stalled"] is False
     assert len(err.value.details["progress"]) == 21 and ops.mutations() == []
+
+
+class FlakyProgress(FakeAdapter):
+    """Progress polls that fail with `error` the first `failures` times."""
+
+    def __init__(self, error, failures, **kwargs):
+        super(FlakyProgress, self).__init__(**kwargs)
+        self.error, self.failures = error, failures
+
+    def decommission_progress(self, run, control_pod, group, pods=None):
+        if self.failures:
+            self.failures -= 1
+            self.calls.append(("progress-failed", tuple(t["pod"] for t in group)))
+            raise self.error
+        return super(FlakyProgress, self).decommission_progress(run, control_pod, group, pods)
+
+
+def test_access_denied_during_progress_ends_the_wait_at_once_and_scales_nothing():
+    """A 401/403 (a Role without pods/exec) is not transient: polling on cannot grant the permission."""
+    ops = FakeOps()
+    denied = AccessDenied("pods/exec is forbidden: grant create on pods/exec in the namespace.")
+    adapter = FlakyProgress(denied, failures=100)
+    with pytest.raises(AccessDenied) as err:
+        run_decommission(ops, adapter, params(replicas=4, stall_timeout=30, wait_timeout=600), check_mode=False)
+    assert "pods/exec" in err.value.msg
+    assert len(adapter.called("progress-failed")) == 1
+    assert ops.mutations() == [] and ops.clock == 1000.0
+
+
+@pytest.mark.parametrize("error", [
+    ClusterError("the API server answered 500"),
+    CommandError("exec timed out"),
+])
+def test_transient_poll_errors_are_still_retried(error):
+    ops = FakeOps()
+    adapter = FlakyProgress(error, failures=2)
+    result = run_decommission(ops, adapter, params(replicas=4, stall_timeout=60), check_mode=False)
+    assert len(adapter.called("progress-failed")) == 2
+    assert result["changed"] and ("scale", 4) in ops.mutations()
 
 
 def test_finalize_failure_stops_before_scaling():
