@@ -36,7 +36,7 @@ NOT_SECRET = {
     ("roles/db_cluster/tasks/converge.yml", "Read the live workloads of the cluster"): "StatefulSet or Deployment",
     ("roles/db_cluster/tasks/converge.yml", "Dry-run the apply of the existing workloads to see what else it would "
                                             "change"): "the held workloads: StatefulSets or a Deployment",
-    ("roles/db_cluster/tasks/init.yml", "Apply the one-time initialization Job"): "the init Job",
+    ("roles/db_cluster/tasks/init.yml", "Apply the one-time initialization Job unless it exists"): "the init Job",
     ("roles/db_cluster/tasks/wait.yml", "Wait until every workload has all replicas updated and ready"):
         "StatefulSet or Deployment",
     ("roles/rolling_upgrade/tasks/prepare.yml", "Change the image of the database container only"):
