@@ -126,6 +126,29 @@ def test_cockroach_is_secure_by_default_with_the_certificates_the_role_issues():
     assert "--insecure" not in init[0]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
 
 
+def test_pods_carry_the_fingerprint_of_the_node_certificate_in_effect_and_only_with_issued_certificates():
+    """A certificate issued again changes the pod template, so the converge rolls the pods through its gates."""
+    case = dict(CASES["cockroachdb-issued-certs"], db_cluster_pod_annotations={"team": "db"})
+    objects, dummy = render(dict(case, __db_cluster_node_cert_id="sha256:abc"))
+    annotations = one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations == {"team": "db", "dok.databases/node-certificate": "sha256:abc"}
+    objects, dummy = render(dict(case, __db_cluster_node_cert_id="sha256:def"))
+    assert one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"][
+        "dok.databases/node-certificate"] == "sha256:def"
+    # before the role has read the certificates (unit renders) and with the user's own Secrets: no annotation
+    objects, dummy = render(case)
+    assert "dok.databases/node-certificate" not in one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"][
+        "annotations"]
+    own = dict(case, db_cluster_cockroach_tls_secret="mine", db_cluster_cockroach_client_tls_secret="mine-root",
+               __db_cluster_node_cert_id="sha256:abc")
+    objects, dummy = render(own)
+    assert one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"] == {"team": "db"}
+    insecure = dict(CASES["cockroachdb-issued-certs"], db_cluster_cockroach_insecure=True,
+                    __db_cluster_node_cert_id="sha256:abc")
+    objects, dummy = render(insecure)
+    assert "annotations" not in one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]
+
+
 def _san_matches(pattern, host):
     if pattern.startswith("*."):
         first, dot, rest = host.partition(".")
