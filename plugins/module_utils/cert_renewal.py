@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: dok.databases contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which of a cluster's own leaf certificates (node, client) db_cluster issues again, and why.
+"""Which of a cluster's own leaf certificates (node, client, server) db_cluster issues again, and why.
 
 The input is what community.crypto's ``x509_certificate_info`` filter reads from each certificate kept in the
 cluster's Secrets (None for a Secret that is not there). A leaf is issued again from the kept CA when its Secret is
@@ -19,7 +19,9 @@ import calendar
 import re
 import time
 
-LEAVES = ("node", "client")
+# node and client: CockroachDB/KaiwuDB; server: MariaDB/MySQL. The certificates a server presents must name it.
+LEAVES = ("node", "client", "server")
+SERVER_LEAVES = ("node", "server")
 _ASN1_TIME = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z\Z")
 DAY = 86400
 
@@ -87,11 +89,12 @@ def plan(certs, now, renew_days=30, rotate=False, node_sans=(), ca=None):
     """{'renew': {leaf: [reason, ...]} for each leaf to issue, in LEAVES order, 'expires': {leaf: day},
     'warnings': [text]}.
 
-    ``certs``: {'node': info or None, 'client': info or None}; ``now``: a UTC time as in parse_time; ``ca``: the
+    ``certs``: {leaf: info or None} for the leaves of the engine (node and client, or server); ``now``: a UTC time as in parse_time; ``ca``: the
     kept CA's info, or None when the CA is new (every leaf is then missing too, the caller makes sure of that).
     """
-    if not isinstance(certs, dict) or set(certs) - set(LEAVES):
-        raise CertRenewalError("certs must map node and client to certificate information, not %r" % (certs,))
+    if not isinstance(certs, dict) or not certs or set(certs) - set(LEAVES):
+        raise CertRenewalError("certs must map some of %s to certificate information, not %r"
+                               % (", ".join(LEAVES), certs))
     now_s = parse_time(now, "now")
     renew_days = _whole(renew_days, "db_cluster_cert_renew_days", 0, 36500)
     rotate = _flag(rotate, "db_cluster_cert_rotate")
@@ -111,8 +114,8 @@ def plan(certs, now, renew_days=30, rotate=False, node_sans=(), ca=None):
                 "documentation." % ("expired" if ca_end <= now_s else "expires", _day(ca_end),
                                     "" if ca_end <= now_s else ", in %d days" % ((ca_end - now_s) // DAY)))
     renew, expires = {}, {}
-    for kind in LEAVES:
-        info = certs.get(kind)
+    for kind in [k for k in LEAVES if k in certs]:
+        info = certs[kind]
         if info is None:
             renew[kind] = ["its Secret is missing"]
             continue
@@ -128,7 +131,7 @@ def plan(certs, now, renew_days=30, rotate=False, node_sans=(), ca=None):
         elif end - now_s <= renew_days * DAY:
             reasons.append("expires on %s, in %d days (db_cluster_cert_renew_days: %d)"
                            % (_day(end), (end - now_s) // DAY, renew_days))
-        if kind == "node":
+        if kind in SERVER_LEAVES:
             lacking = [name for name in node_sans if name not in _names(info, kind)]
             if lacking:
                 reasons.append("lacks names the cluster answers to: %s" % ", ".join(lacking))

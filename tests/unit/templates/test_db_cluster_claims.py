@@ -31,12 +31,19 @@ def checked_objects(case):
     return evaluate(CASES[case], check[0]["vars"]["_db_cluster_ownership_objects"], facts)
 
 
-def issues_certs(case):
-    """Secure CockroachDB/KaiwuDB without the user's own Secrets: the role issues its certificates."""
+def issued_secrets(case):
+    """The certificate Secrets the role issues: secure CockroachDB/KaiwuDB without the user's own Secrets (CA, node,
+    root client), MariaDB/MySQL with TLS (on by default) without the user's own Secret (CA, server)."""
     overrides = CASES[case]
-    return (overrides["db_cluster_engine"] in ("cockroachdb", "kaiwudb")
-            and overrides.get("db_cluster_cockroach_insecure") is not True
-            and not overrides.get("db_cluster_cockroach_tls_secret"))
+    if overrides["db_cluster_engine"] in ("cockroachdb", "kaiwudb"):
+        if overrides.get("db_cluster_cockroach_insecure") is True or overrides.get("db_cluster_cockroach_tls_secret"):
+            return []
+        return ["ca", "node-certs", "root-certs"]
+    if overrides["db_cluster_engine"] in ("mariadb", "mysql"):
+        if overrides.get("db_cluster_mariadb_tls") is False or overrides.get("db_cluster_mariadb_tls_secret"):
+            return []
+        return ["ca", "server-certs"]
+    return []
 
 
 def claim_names(objects):
@@ -73,7 +80,7 @@ def test_the_claims_follow_each_statefulset_template_and_replicas(case):
     checked = checked_objects(case)
     assert sorted(claim_names(checked)) == sorted(expected + rendered)
     issued = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db1-" + suffix, "namespace": "ns1"}}
-              for suffix in ("ca", "node-certs", "root-certs")] if issues_certs(case) else []
+              for suffix in issued_secrets(case)]
     assert [o for o in checked if o["kind"] != "PersistentVolumeClaim"] == \
         [o for o in objects + init if o["kind"] != "PersistentVolumeClaim"] + issued
 

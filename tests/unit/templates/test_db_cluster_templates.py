@@ -262,7 +262,8 @@ def test_cassandra_one_statefulset_per_rack_with_first_pods_as_seeds():
 
 def test_mariadb_statefulset_secret_and_no_plain_password():
     objects, dummy, dummy = render_case("mariadb-statefulset")
-    assert sorted(o["kind"] for o in objects) == ["Secret", "Service", "Service", "ServiceAccount", "StatefulSet"]
+    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "Secret", "Service", "Service", "ServiceAccount",
+                                                  "StatefulSet"]
     secret = one(objects, "Secret", "db1-credentials")
     assert base64.b64decode(secret["data"]["root-password"]).decode() == PASSWORD
     sts = one(objects, "StatefulSet", "db1")
@@ -284,6 +285,34 @@ def test_mariadb_statefulset_secret_and_no_plain_password():
             assert PASSWORD not in yaml.safe_dump(obj)
 
 
+def test_mariadb_tls_mounts_the_server_certificate_and_configures_the_server():
+    """TLS by default: the server's own Secret (CA, certificate, key; the key group-readable through fsGroup) and the
+    ssl_* settings; off, neither; the user's own Secret instead of the issued one."""
+    objects, dummy, dummy = render_case("mariadb-statefulset")
+    spec = pod_spec(one(objects, "StatefulSet", "db1"))
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["tls"]["secret"] == {"secretName": "db1-server-certs", "defaultMode": 0o440,
+                                        "items": [{"key": k, "path": k} for k in ("ca.crt", "tls.crt", "tls.key")]}
+    mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
+    assert mounts["tls"] == {"name": "tls", "mountPath": "/etc/mysql/dok-tls", "readOnly": True}
+    assert mounts["config"]["mountPath"] == "/etc/mysql/conf.d/dok.cnf"
+    assert spec["securityContext"]["fsGroup"] == 999
+    config = one(objects, "ConfigMap", "db1-config")["data"]["dok.cnf"].splitlines()
+    assert config == ["[mysqld]", "ssl_ca = /etc/mysql/dok-tls/ca.crt", "ssl_cert = /etc/mysql/dok-tls/tls.crt",
+                      "ssl_key = /etc/mysql/dok-tls/tls.key"]
+    objects, dummy = render(dict(CASES["mariadb-statefulset"], db_cluster_mariadb_tls=False))
+    assert not by_kind(objects, "ConfigMap")
+    assert "volumes" not in pod_spec(one(objects, "StatefulSet", "db1"))
+    objects, dummy = render(dict(CASES["mariadb-statefulset"], db_cluster_mariadb_tls_secret="corp-tls",
+                                 __db_cluster_node_cert_id="sha256:abc"))
+    sts = one(objects, "StatefulSet", "db1")
+    assert {v["name"]: v for v in pod_spec(sts)["volumes"]}["tls"]["secret"]["secretName"] == "corp-tls"
+    assert "annotations" not in sts["spec"]["template"]["metadata"], "no restart for a certificate the role does not issue"
+    objects, dummy = render(dict(CASES["mariadb-statefulset"], __db_cluster_node_cert_id="sha256:abc"))
+    assert one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"] == {
+        "dok.databases/node-certificate": "sha256:abc"}
+
+
 def test_mariadb_deployment_with_wordpress():
     objects, dummy, dummy = render_case("mariadb-deployment-lb-wordpress")
     assert not by_kind(objects, "StatefulSet")
@@ -294,7 +323,9 @@ def test_mariadb_deployment_with_wordpress():
     assert volumes["config"]["configMap"]["name"] == "db1-config"
     one(objects, "PersistentVolumeClaim", "datadir-db1-0")
     config = one(objects, "ConfigMap", "db1-config")["data"]["dok.cnf"]
-    assert config.splitlines() == ["[mysqld]", "innodb_buffer_pool_size = 256M", "max_connections = 200"]
+    assert config.splitlines() == ["[mysqld]", "ssl_ca = /etc/mysql/dok-tls/ca.crt", "ssl_cert = /etc/mysql/dok-tls/tls.crt",
+                                   "ssl_key = /etc/mysql/dok-tls/tls.key",
+                                   "innodb_buffer_pool_size = 256M", "max_connections = 200"]
     env = {e["name"]: e for e in pod_spec(deployment)["containers"][0]["env"]}
     assert env["MARIADB_USER"]["value"] == "wp"
     assert env["MARIADB_DATABASE"]["value"] == "wordpress"
@@ -325,9 +356,32 @@ def test_mariadb_existing_secret_is_referenced_not_created():
     ref = container["env"][0]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "corp-mariadb", "key": "password"}
     assert container["livenessProbe"]["exec"]["command"][:2] == ["mariadb-admin", "ping"]
+    # WordPress connects as its own user, whose password is the Secret's user-password, never as root
     wordpress = one(objects, "Deployment", "db1-wordpress")
     wp_env = {e["name"]: e for e in pod_spec(wordpress)["containers"][0]["env"]}
-    assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
+    assert wp_env["WORDPRESS_DB_USER"]["value"] == "wordpress"
+    assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "corp-mariadb", "key": "user-password"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MARIADB_USER"]["value"] == "wordpress" and env["MARIADB_DATABASE"]["value"] == "wordpress"
+    assert env["MARIADB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "corp-mariadb", "key": "user-password"}
+
+
+def test_wordpress_gets_an_application_user_by_default_and_never_root():
+    case = dict(CASES["mariadb-statefulset"], db_cluster_wordpress_enabled=True,
+                db_cluster_mariadb_password=USER_PASSWORD)
+    objects, dummy = render(case)
+    secret = one(objects, "Secret", "db1-credentials")
+    assert base64.b64decode(secret["data"]["user-password"]).decode() == USER_PASSWORD
+    env = {e["name"]: e for e in pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]["env"]}
+    assert env["MARIADB_USER"]["value"] == "wordpress" and env["MARIADB_DATABASE"]["value"] == "wordpress"
+    wp_env = {e["name"]: e for e in pod_spec(one(objects, "Deployment", "db1-wordpress"))["containers"][0]["env"]}
+    assert wp_env["WORDPRESS_DB_USER"]["value"] == "wordpress"
+    assert wp_env["WORDPRESS_DB_NAME"]["value"] == "wordpress"
+    assert wp_env["WORDPRESS_DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "db1-credentials", "key": "user-password"}
+    # without WordPress and without a user, no application user at all
+    objects, dummy = render(CASES["mariadb-statefulset"])
+    env = {e["name"] for e in pod_spec(one(objects, "StatefulSet", "db1"))["containers"][0]["env"]}
+    assert not env & {"MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE"}
 
 
 def test_mysql_uses_mysql_env_and_admin_ping():

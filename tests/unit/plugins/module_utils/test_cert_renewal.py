@@ -19,8 +19,9 @@ def asn1(seconds):
     return time.strftime("%Y%m%d%H%M%SZ", time.gmtime(seconds))
 
 
-def leaf(days_left, sans=SANS, issuer=CA_SUBJECT):
-    return {"not_after": asn1(NOW_S + int(days_left * DAY)), "subject_alt_name": list(sans), "issuer": dict(issuer)}
+def leaf(days_left, sans=None, issuer=None):
+    return {"not_after": asn1(NOW_S + int(days_left * DAY)), "subject_alt_name": list(SANS if sans is None else sans),
+            "issuer": dict(CA_SUBJECT if issuer is None else issuer)}
 
 
 def ca(days_left=3000):
@@ -72,6 +73,13 @@ def test_node_certificate_lacking_a_name_is_issued_again_the_client_is_not_judge
     assert result["renew"] == {"node": ["lacks names the cluster answers to: DNS:*.db"]}
 
 
+def test_a_server_certificate_is_judged_by_its_names_like_a_node_certificate():
+    result = plan({"server": leaf(1800, SANS[1:])}, NOW, 30, False, SANS, ca())
+    assert result["renew"] == {"server": ["lacks names the cluster answers to: DNS:localhost"]}
+    assert plan({"server": leaf(1800)}, NOW, 30, False, SANS, ca())["renew"] == {}
+    assert plan({"server": None}, NOW, 30, False, SANS, None)["renew"] == {"server": ["its Secret is missing"]}
+
+
 def test_leaf_of_another_ca_is_issued_again():
     other = {"commonName": "someone else", "organizationName": "Cockroach"}
     result = plan({"node": leaf(1800, issuer=other), "client": leaf(1800)}, NOW, 30, False, SANS, ca())
@@ -90,7 +98,8 @@ def test_expiring_ca_is_a_warning_not_a_renewal():
 
 @pytest.mark.parametrize("certs,kwargs,message", [
     ({"node": {"subject_alt_name": SANS}, "client": None}, {}, "node certificate's not_after"),
-    ({"node": leaf(10), "client": None, "ca": None}, {}, "certs must map node and client"),
+    ({"node": leaf(10), "client": None, "ca": None}, {}, "certs must map some of node, client, server"),
+    ({}, {}, "certs must map some of"),
     ({"node": "PEM", "client": None}, {}, "not a mapping"),
     ({"node": dict(leaf(10), subject_alt_name="DNS:x"), "client": None}, {}, "not a list of names"),
     ({"node": leaf(10), "client": None}, {"renew_days": -1}, "db_cluster_cert_renew_days is -1"),
