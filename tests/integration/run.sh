@@ -10,7 +10,8 @@
 # aliases file gives (`# unproven: ...`), and runs only when named.
 # Up to N targets (--jobs, else $DOK_IT_JOBS, default 3) run at once, `slow` ones first; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
-# this host) run afterwards, one at a time, with nothing beside them. --jobs 1 runs everything in the given order.
+# this host) run afterwards with no other target beside them, up to $DOK_IT_EXCLUSIVE_JOBS (default 2) of them at once
+# (two rings fit in the memory of this host; a ring's waits are mostly idle), those that also say `toolkit` alone. --jobs 1 runs everything in the given order.
 # Targets whose aliases say `toolkit` cut nodes of the offline toolkit cluster and are skipped, loudly, on any other.
 # Targets whose aliases say `extended` run with --all; `make test` leaves them out unless DOK_IT_EXTENDED=1.
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`; dok-it-<tag>-<target> with DOK_IT_NS_SUFFIX=-<tag>, so
@@ -27,7 +28,7 @@ targets_dir=$here/targets
 logdir=${DOK_TEST_OUTPUT:-$repo/tests/output}/integration
 NO_CLUSTER_REASON="no cluster possible on this host"
 
-all=0 images=1 list=0 list_images=0 prepare=0 syntax=0 jobs=${DOK_IT_JOBS:-3}
+all=0 images=1 list=0 list_images=0 prepare=0 syntax=0 jobs=${DOK_IT_JOBS:-3} exclusive_jobs=${DOK_IT_EXCLUSIVE_JOBS:-2}
 tiers=() excludes=() selected=() unproven=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +48,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$jobs" in ''|*[!0-9]*|0) echo "run.sh: --jobs (or DOK_IT_JOBS) must be a whole number of at least 1, got '$jobs'" >&2; exit 2 ;; esac
+case "$exclusive_jobs" in ''|*[!0-9]*|0) echo "run.sh: DOK_IT_EXCLUSIVE_JOBS must be a whole number of at least 1, got '$exclusive_jobs'" >&2; exit 2 ;; esac
 [ "$syntax" = 0 ] || jobs=1
 
 aliases_of() { [ -f "$targets_dir/$1/aliases" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$targets_dir/$1/aliases"; }
@@ -246,7 +248,7 @@ report_target() {
   echo "=== $t: $outcome in $secs s (log: ${logdir#"$repo"/}/$t.log)"
 }
 
-# Starts a target in the background (at most $jobs at once); a target whose aliases say `exclusive` runs alone.
+# Starts a target in the background once fewer than $2 targets run.
 declare -A running=()
 wait_one() {
   local pid=
@@ -284,10 +286,19 @@ if [ "$jobs" -gt 1 ]; then
   # slow targets start first so that the lanes end close together
   mapfile -t shared < <(for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow && echo "$t"; done
                         for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow || echo "$t"; done)
-  echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} alone (exclusive)"
+  echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} exclusive one(s), $(( exclusive_jobs < jobs ? exclusive_jobs : jobs )) at a time"
 fi
 for t in "${shared[@]+"${shared[@]}"}"; do launch_target "$t" "$jobs"; done
-# with a limit of 1, each exclusive target first waits for every running target, the shared ones included
-for t in "${alone[@]+"${alone[@]}"}"; do launch_target "$t" 1; done
+# the exclusive targets start once every shared target has ended, then run beside each other only
+[ "${#alone[@]}" = 0 ] || while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+# (a target that cuts nodes, alias `toolkit`, always runs with nothing beside it)
+for t in "${alone[@]+"${alone[@]}"}"; do
+  if has_alias "$t" toolkit; then
+    launch_target "$t" 1
+    while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+  else
+    launch_target "$t" "$(( exclusive_jobs < jobs ? exclusive_jobs : jobs ))"
+  fi
+done
 while [ "${#running[@]}" -gt 0 ]; do wait_one; done
 summary
