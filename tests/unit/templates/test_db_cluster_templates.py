@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 import shlex
 import subprocess
 
@@ -307,10 +308,40 @@ def test_mariadb_tls_mounts_the_server_certificate_and_configures_the_server():
                                  __db_cluster_node_cert_id="sha256:abc"))
     sts = one(objects, "StatefulSet", "db1")
     assert {v["name"]: v for v in pod_spec(sts)["volumes"]}["tls"]["secret"]["secretName"] == "corp-tls"
-    assert "annotations" not in sts["spec"]["template"]["metadata"], "no restart for a certificate the role does not issue"
+    assert "dok.databases/node-certificate" not in sts["spec"]["template"]["metadata"]["annotations"], \
+        "no restart for a certificate the role does not issue"
     objects, dummy = render(dict(CASES["mariadb-statefulset"], __db_cluster_node_cert_id="sha256:abc"))
-    assert one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"] == {
-        "dok.databases/node-certificate": "sha256:abc"}
+    annotations = one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["dok.databases/node-certificate"] == "sha256:abc"
+    assert sorted(annotations) == ["dok.databases/config", "dok.databases/node-certificate"]
+
+
+def test_mariadb_pods_carry_the_fingerprint_of_their_configuration_so_a_change_rolls_them():
+    """The server reads dok.cnf only when it starts (a subPath mount never updates either): the pod template names
+    the configuration it was started with, so that a changed setting is a pod template change, which the gated
+    rollout applies, instead of a ConfigMap the running server never reads."""
+    def rendered(**overrides):
+        objects, dummy = render(dict(CASES["mariadb-statefulset"], **overrides))
+        template = one(objects, "StatefulSet", "db1")["spec"]["template"]["metadata"]
+        configmaps = by_kind(objects, "ConfigMap")
+        return template.get("annotations", {}), configmaps[0]["data"]["dok.cnf"] if configmaps else None
+
+    annotations, cnf = rendered()
+    assert annotations == {"dok.databases/config": "sha256:" + hashlib.sha256(cnf.encode()).hexdigest()[:16]}
+    tuned, tuned_cnf = rendered(db_cluster_mariadb_config={"max_connections": 300, "innodb_buffer_pool_size": "256M"})
+    assert tuned_cnf.splitlines()[-2:] == ["innodb_buffer_pool_size = 256M", "max_connections = 300"]
+    assert tuned["dok.databases/config"] != annotations["dok.databases/config"]
+    assert rendered(db_cluster_mariadb_config={"innodb_buffer_pool_size": "256M", "max_connections": 300})[0] == tuned, \
+        "the order of the settings is not a change"
+    assert rendered(db_cluster_mariadb_config={"max_connections": 301})[0] != tuned
+    assert rendered(db_cluster_mariadb_tls=False) == ({}, None), "no configuration file, nothing to name"
+    untls, untls_cnf = rendered(db_cluster_mariadb_tls=False, db_cluster_mariadb_config={"max_connections": 300})
+    assert untls_cnf == "[mysqld]\nmax_connections = 300\n"
+    assert untls["dok.databases/config"] == "sha256:" + hashlib.sha256(untls_cnf.encode()).hexdigest()[:16]
+    for case in ("cockroachdb-issued-certs", "cassandra-one-rack"):
+        objects, dummy, dummy = render_case(case)
+        for sts in by_kind(objects, "StatefulSet"):
+            assert "dok.databases/config" not in sts["spec"]["template"]["metadata"].get("annotations", {})
 
 
 def test_mariadb_deployment_with_wordpress():
