@@ -223,11 +223,20 @@ def run_module(module, execute, connect_api=connect):
         kube = connect_api(module)
         result = execute(module, kube)
     except DokError as exc:
-        module.fail_json(msg=exc.msg, **_jsonable(exc.details))
+        module.fail_json(msg=exc.msg, **_warned(module, _jsonable(exc.details)))
     except CoreException as exc:
         module.fail_json(msg="Could not connect to Kubernetes: %s. Check kubeconfig, context, host or the "
                              "K8S_AUTH_* environment variables." % to_text(exc))
-    module.exit_json(**result)
+    module.exit_json(**_warned(module, result))
+
+
+def _warned(module, result):
+    """The result without its ``warnings``, each handed to ``module.warn`` (ansible-core 2.19 deprecates passing
+    them to exit_json/fail_json)."""
+    result = dict(result)
+    for text in result.pop("warnings", None) or []:
+        module.warn(to_text(text))
+    return result
 
 
 def _jsonable(details):

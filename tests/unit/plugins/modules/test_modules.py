@@ -176,3 +176,19 @@ HANDSHAKE_404 = (
 ])
 def test_handshake_message(reason, expected):
     assert common.handshake_message(reason) == expected
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_run_module_reports_warnings_through_warn_never_as_a_result_key(failing):
+    """ansible-core 2.19 deprecates `warnings` passed to exit_json/fail_json (removed in 2.23): a decommission's
+    warnings reach the user through module.warn, once each, and the result no longer carries the key."""
+    def execute(_module, _kube):
+        if failing:
+            raise PreconditionError("refused", warnings=["first", "second"], nodes=[])
+        return {"changed": False, "warnings": ["first", "second"], "nodes": []}
+    module = Module({})
+    result = run(execute, module, kube=object())
+    assert "warnings" not in result
+    assert module.warnings == ["first", "second"]
+    assert result.get("failed", False) is failing
+    assert result["nodes"] == []
