@@ -11,7 +11,8 @@
 # Up to N targets (--jobs, else $DOK_IT_JOBS, default 3) run at once, `slow` ones first; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards with no other target beside them, up to $DOK_IT_EXCLUSIVE_JOBS (default 2) of them at once
-# (two rings fit in the memory of this host; a ring's waits are mostly idle), those that also say `toolkit` alone. --jobs 1 runs everything in the given order.
+# (two rings fit in this host's memory and overlap their waits), those that also say `toolkit` alone. --jobs 1 runs
+# everything in the given order.
 # Targets whose aliases say `toolkit` cut nodes of the offline toolkit cluster and are skipped, loudly, on any other.
 # Targets whose aliases say `extended` run with --all; `make test` leaves them out unless DOK_IT_EXTENDED=1.
 # Targets get dok_it_namespace (dok-it-<target>, `_` as `-`; dok-it-<tag>-<target> with DOK_IT_NS_SUFFIX=-<tag>, so
@@ -250,6 +251,7 @@ report_target() {
 
 # Starts a target in the background once fewer than $2 targets run.
 declare -A running=()
+wait_all() { while [ "${#running[@]}" -gt 0 ]; do wait_one; done; }
 wait_one() {
   local pid=
   wait -n -p pid "${!running[@]}"
@@ -278,7 +280,7 @@ launch_target() {
   running[$!]=$t
 }
 
-shared=() alone=()
+shared=() alone=() exclusive_limit=$(( exclusive_jobs < jobs ? exclusive_jobs : jobs ))
 for t in "${run[@]}"; do
   if [ "$jobs" -gt 1 ] && has_alias "$t" exclusive; then alone+=("$t"); else shared+=("$t"); fi
 done
@@ -286,19 +288,19 @@ if [ "$jobs" -gt 1 ]; then
   # slow targets start first so that the lanes end close together
   mapfile -t shared < <(for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow && echo "$t"; done
                         for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow || echo "$t"; done)
-  echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} exclusive one(s), $(( exclusive_jobs < jobs ? exclusive_jobs : jobs )) at a time"
+  echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} exclusive one(s), $exclusive_limit at a time"
 fi
 for t in "${shared[@]+"${shared[@]}"}"; do launch_target "$t" "$jobs"; done
 # the exclusive targets start once every shared target has ended, then run beside each other only
-[ "${#alone[@]}" = 0 ] || while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+[ "${#alone[@]}" = 0 ] || wait_all
 # (a target that cuts nodes, alias `toolkit`, always runs with nothing beside it)
 for t in "${alone[@]+"${alone[@]}"}"; do
   if has_alias "$t" toolkit; then
     launch_target "$t" 1
-    while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+    wait_all
   else
-    launch_target "$t" "$(( exclusive_jobs < jobs ? exclusive_jobs : jobs ))"
+    launch_target "$t" "$exclusive_limit"
   fi
 done
-while [ "${#running[@]}" -gt 0 ]; do wait_one; done
+wait_all
 summary
