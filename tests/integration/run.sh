@@ -8,7 +8,9 @@
 # (`image/<build target>`, built and loaded first). `disabled` keeps a target out of --all (shared setup roles);
 # `unproven` too, for a target that has not yet passed on a real cluster: it is listed loudly, with the reason its
 # aliases file gives (`# unproven: ...`), and runs only when named.
-# Up to N targets (--jobs, else $DOK_IT_JOBS, default 3) run at once, `slow` ones first; each has its own namespace
+# Up to N targets (--jobs, else $DOK_IT_JOBS, default 3) run at once, longest first (alias `seconds/<n>`: about how
+# long the target takes beside two others here; without it 600 for `slow` ones, else 120), so that the lanes end close
+# together; each has its own namespace
 # and only cluster-wide objects named after it. Targets whose aliases say `exclusive` (a Cassandra ring saturates
 # this host) run afterwards with no other target beside them, up to $DOK_IT_EXCLUSIVE_JOBS (default 2) of them at once
 # (two rings fit in this host's memory and overlap their waits), those that also say `toolkit` alone. --jobs 1 runs
@@ -54,6 +56,12 @@ case "$exclusive_jobs" in ''|*[!0-9]*|0) echo "run.sh: DOK_IT_EXCLUSIVE_JOBS mus
 
 aliases_of() { [ -f "$targets_dir/$1/aliases" ] && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$targets_dir/$1/aliases"; }
 has_alias() { aliases_of "$1" | grep -qx "$2"; }
+# Expected seconds of a target, only to order the lanes.
+seconds_of() {
+  local n
+  n=$(aliases_of "$1" | sed -n 's#^seconds/\([0-9][0-9]*\)$#\1#p' | head -1)
+  if [ -n "$n" ]; then echo "$n"; elif has_alias "$1" slow; then echo 600; else echo 120; fi
+}
 
 if [ ${#selected[@]} -eq 0 ]; then
   if [ "$all" = 0 ] && [ ${#tiers[@]} -eq 0 ]; then
@@ -79,7 +87,17 @@ for t in "${selected[@]}"; do
   for e in "${excludes[@]+"${excludes[@]}"}"; do has_alias "$t" "$e" && skip=1; done
   [ "$skip" = 1 ] || run+=("$t")
 done
-if [ "$list" = 1 ]; then printf '%s\n' "${run[@]}"; exit 0; fi
+shared=() alone=() exclusive_limit=$(( exclusive_jobs < jobs ? exclusive_jobs : jobs ))
+for t in "${run[@]+"${run[@]}"}"; do
+  if [ "$jobs" -gt 1 ] && has_alias "$t" exclusive; then alone+=("$t"); else shared+=("$t"); fi
+done
+if [ "$jobs" -gt 1 ]; then
+  # longest first, so that the lanes end close together (ties keep the alphabetical order)
+  mapfile -t shared < <(for t in "${shared[@]+"${shared[@]}"}"; do printf '%s %s\n' "$(seconds_of "$t")" "$t"; done |
+                        sort -s -k1,1nr | cut -d' ' -f2)
+fi
+# --list prints the targets in the order they start
+if [ "$list" = 1 ]; then printf '%s\n' "${shared[@]+"${shared[@]}"}" "${alone[@]+"${alone[@]}"}"; exit 0; fi
 wanted=()
 for t in "${run[@]}"; do
   while read -r a; do case "$a" in image/*) wanted+=("${a#image/}") ;; esac; done < <(aliases_of "$t")
@@ -280,14 +298,7 @@ launch_target() {
   running[$!]=$t
 }
 
-shared=() alone=() exclusive_limit=$(( exclusive_jobs < jobs ? exclusive_jobs : jobs ))
-for t in "${run[@]}"; do
-  if [ "$jobs" -gt 1 ] && has_alias "$t" exclusive; then alone+=("$t"); else shared+=("$t"); fi
-done
 if [ "$jobs" -gt 1 ]; then
-  # slow targets start first so that the lanes end close together
-  mapfile -t shared < <(for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow && echo "$t"; done
-                        for t in "${shared[@]+"${shared[@]}"}"; do has_alias "$t" slow || echo "$t"; done)
   echo "running ${#shared[@]} target(s) in $jobs lanes, then ${#alone[@]} exclusive one(s), $exclusive_limit at a time"
 fi
 for t in "${shared[@]+"${shared[@]}"}"; do launch_target "$t" "$jobs"; done
