@@ -64,6 +64,7 @@ def kinds_of(path, task, args):
     """The kinds a task can address, as far as its text says: literal kinds, loop items, rendered templates; None
     stands for a kind that cannot be read from the task."""
     kinds = []
+    loop_var = "{{%s}}" % ((task.get("loop_control") or {}).get("loop_var") or "item")
     for value in (args.get("kind"), (args.get("definition") if isinstance(args.get("definition"), (str, dict)) else None)):
         if isinstance(value, dict):
             value = value.get("kind")
@@ -71,9 +72,9 @@ def kinds_of(path, task, args):
             continue
         if "{{" not in value:
             kinds.append(value)
-        elif value.replace(" ", "") == "{{item}}" and isinstance(task.get("loop"), list):
+        elif value.replace(" ", "") == loop_var and isinstance(task.get("loop"), list):
             kinds.extend(task["loop"])
-        elif value.replace(" ", "") == "{{item}}" and "rejectattr('kind', 'equalto', 'Secret')" in str(task.get("loop")):
+        elif value.replace(" ", "") == loop_var and "rejectattr('kind', 'equalto', 'Secret')" in str(task.get("loop")):
             kinds.append("not Secret")
         elif re.match(r"^\{\{ *[A-Za-z_][\w.]* *\| *rejectattr\('kind', 'equalto', 'Secret'\) *\| *list *\}\}$", value.strip()):
             # the whole list of objects in one call, its Secrets filtered out last
@@ -165,3 +166,13 @@ def test_a_task_that_handles_a_private_key_is_no_log(path, name, task):
 ])
 def test_a_list_in_one_call_is_secret_free_only_when_its_secrets_are_filtered_out(definition, kinds):
     assert kinds_of("roles/x/tasks/y.yml", {"name": "t"}, {"definition": definition}) == kinds
+
+
+@pytest.mark.parametrize("task, kind, kinds", [
+    ({"loop": ["StatefulSet", "Secret"]}, "{{ item }}", ["StatefulSet", "Secret"]),
+    ({"loop": ["StatefulSet", "Secret"], "loop_control": {"loop_var": "__kind"}}, "{{ __kind }}", ["StatefulSet", "Secret"]),
+    ({"loop": ["StatefulSet", "Secret"], "loop_control": {"loop_var": "__kind"}}, "{{ item }}", [None]),
+    ({"loop": ["StatefulSet"], "loop_control": {"label": "x"}}, "{{ item }}", ["StatefulSet"]),
+])
+def test_a_looped_kind_is_read_from_the_loop_under_its_loop_var(task, kind, kinds):
+    assert kinds_of("roles/x/tasks/y.yml", dict(task, name="t"), {"kind": kind}) == kinds
