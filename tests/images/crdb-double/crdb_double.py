@@ -873,8 +873,13 @@ class Node(object):
                     rec["replicas"] = {"v": max(0.0, left - rate * dt), "ts": now}
         if setting(self.state, "cluster.preserve_downgrade_option"):
             return
-        majors = [major_version(v["desc"].get("build")) for v in cluster_views(self.state, now, self.cfg)
-                  if v["membership"] != "decommissioned"]
+        # As the real auto-upgrade: a node that left and is no longer live (liveness status DECOMMISSIONED) does
+        # not count; a member that is not live blocks it.
+        views = [v for v in cluster_views(self.state, now, self.cfg)
+                 if v["membership"] == "active" or (v["alive"] and v["membership"] != "decommissioned")]
+        if any(not v["alive"] for v in views):
+            return
+        majors = [major_version(v["desc"].get("build")) for v in views]
         if majors and None not in majors:
             low = min(majors, key=version_key)
             if version_key(low) > version_key(setting(self.state, "version", "0")):

@@ -358,6 +358,31 @@ def test_leader_moves_replicas_off_and_finalizes_only_without_preserve_downgrade
     assert cd.node_view(st, 4, NOW, cfg())["replicas"] == 60
 
 
+@pytest.mark.parametrize("flavour", ["cockroach", "kwbase"])
+def test_finalizing_skips_removed_nodes_and_waits_for_dead_active_ones(tmp_path, flavour):
+    """As the real auto-upgrade: a node that left (decommissioning or decommissioned, and no longer live: liveness
+    status DECOMMISSIONED) no longer counts, whatever it ran; a live decommissioning node does; a dead node that is
+    still a member blocks the finalization (KaiwuDB has no decommissioned state, so its removed nodes stay
+    decommissioning for ever)."""
+    st = state_with({1: {"build": "v23.2.4"}, 2: {"build": "v23.2.4"}, 3: {"build": "v23.2.4"},
+                     4: {"build": "v23.1.11", "membership": "decommissioning", "replicas": 0, "alive": False}})
+    st["settings"]["version"] = {"v": "23.1", "ts": 1}
+    node = FakeServer(tmp_path, st, cfg(), flavour).node
+    node.maintain(NOW, 1.0)
+    assert cd.setting(st, "version") == "23.2"
+    st["settings"]["version"] = {"v": "23.1", "ts": 2}
+    st["nodes"]["4"]["hb"] = NOW - 1
+    node.maintain(NOW, 1.0)
+    assert cd.setting(st, "version") == "23.1"
+    st["nodes"]["4"]["membership"] = {"v": "decommissioned", "ts": 3}
+    st["nodes"]["3"]["hb"] = NOW - 60
+    node.maintain(NOW, 1.0)
+    assert cd.setting(st, "version") == "23.1"
+    st["nodes"]["3"]["hb"] = NOW - 1
+    node.maintain(NOW, 1.0)
+    assert cd.setting(st, "version") == "23.2"
+
+
 def test_sql_subset_and_errors():
     st = cd.new_state()
     st["databases"]["defaultdb"] = 1
