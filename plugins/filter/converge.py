@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dok.databases.plugins.module_utils import converge
+from ansible_collections.dok.databases.plugins.module_utils import converge, upgrade_state
 
 
 def converge_plan(workload, pods, container, rendered, applied=None, options=None, decommissioning=None):
@@ -27,11 +27,13 @@ def converge_plan(workload, pods, container, rendered, applied=None, options=Non
     return result
 
 
-def converge_drift(plans, nodes=None):
-    """The drift of every workload's plan, then the members db_node_status lists against the StatefulSets."""
+def converge_drift(plans, nodes=None, upgrade=None):
+    """The drift of every workload's plan, then the members db_node_status lists against the StatefulSets, then an
+    upgrade that waits to be finalized (the upgrade_state filter's result)."""
     try:
         items = [item for p in plans or [] for item in p.get("drift") or []]
-        return items + converge.member_drift([p.get("live") or {} for p in plans or []], nodes)
+        items += converge.member_drift([p.get("live") or {} for p in plans or []], nodes)
+        return items + (upgrade_state.drift(upgrade, upgrade.get("name", "")) if upgrade else [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise AnsibleFilterError("converge_drift could not read the plans or the member list: %s" % exc)
 
