@@ -26,12 +26,11 @@ def upgrade_state(read, builds=None, finalize=False, name=""):
     state ``unknown`` with the reason, never a guess."""
     if not isinstance(read, dict):
         raise AnsibleFilterError("upgrade_state needs the registered result of the exec, got %r" % (read,))
-    tags = []
     for build in builds or []:
         if not isinstance(build, str):
             raise AnsibleFilterError("upgrade_state: a build or image must be a string, got %r" % (build,))
-        tag = split_image(build)[1] if ("/" in build or ":" in build) else build
-        tags.append(tag)
+    # an image reference gives its tag; a bare build (v23.2.4) has none and is read as it is
+    tags = [split_image(build)[1] or build for build in builds or []]
     if read.get("skipped"):
         return us.unknown("no ready pod to ask", name)
     if read.get("rc", 1) != 0 or read.get("failed"):

@@ -10,9 +10,9 @@ reads ``23.1-upgrading-to-23.2-step-010`` and the like, or the old version for a
 
 ``SCRIPT`` is the shell fragment db_cluster runs in a database pod (``{sql}`` is the SQL client with its connection
 flags, ``--format=csv``): each setting's CSV after a marker line, so one exec reads both, each statement bounded by
-``timeout`` where the image has it. ``parse(text)`` reads that
-output strictly: anything else is a ParseError quoting it, never a guess. ``state(settings, builds, finalize)`` is
-pure and says what the run should do and tell the user.
+``timeout`` where the image has it. ``parse(text)`` reads that output strictly: anything else is a ParseError
+quoting it, never a guess. ``state(settings, builds, finalize)`` is pure and says what the run should do and tell
+the user.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -150,9 +150,9 @@ def state(settings, builds=None, finalize=False, name=""):
     result = {"cluster_version": version, "preserve_downgrade_option": preserve,
               "binaries": [_text_release(b) for b in binaries], "finalize": False, "waits": False}
     if preserve:
-        result["waits"] = not (newest is not None and newest <= cluster and not finalizing)
+        result.update(state=PENDING, finalize=bool(finalize),
+                      waits=not (newest is not None and newest <= cluster and not finalizing))
         if not result["waits"]:
-            result.update(state=PENDING, finalize=bool(finalize))
             return _said(result, name, (
                 "cluster.preserve_downgrade_option is %s and every node runs %s: no upgrade waits to be finalized, "
                 "the option holds the next one until it is reset%s" % (
@@ -161,7 +161,6 @@ def state(settings, builds=None, finalize=False, name=""):
         what = ("the upgrade%s is not finalized: the cluster version stays %s (cluster.preserve_downgrade_option "
                 "= %s), so a downgrade to the %s binaries is still possible" % (
                     " to " + _text_release(newest) if newest is not None else "", version, preserve, preserve))
-        result.update(state=PENDING, finalize=bool(finalize))
         return _said(result, name, what + (
             "; finalized now (db_cluster_finalize)" if finalize else
             "; set dok_finalize: true (db_cluster_finalize) and rerun site.yml to finalize it"))
@@ -190,7 +189,8 @@ def _said(result, name, detail):
 def unknown(error, name=""):
     """The state when the settings could not be read: said, never guessed."""
     return _said({"state": UNKNOWN, "cluster_version": "", "preserve_downgrade_option": "", "binaries": [],
-                  "finalize": False, "waits": False}, name, "could not read whether an upgrade waits to be finalized: %s" % error)
+                  "finalize": False, "waits": False}, name,
+                 "could not read whether an upgrade waits to be finalized: %s" % error)
 
 
 def drift(result, name):

@@ -32,6 +32,11 @@ def test_pending_from_images_of_the_pods():
     assert s["text"].startswith("crdb: the upgrade to 23.2 is not finalized")
 
 
+def test_images_without_a_release_tag_are_left_out():
+    s = STATE(read(), ["registry.example:5000/cockroach", "cockroach@sha256:" + "b" * 64, "v23.2.4"], False, "crdb")
+    assert s["binaries"] == ["23.2"]
+
+
 def test_finalized_with_nothing_to_do():
     s = STATE(read("23.2", ""), IMAGES, True, "crdb")
     assert s["state"] == "finalized" and not s["finalize"]
